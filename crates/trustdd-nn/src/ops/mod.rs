@@ -1,0 +1,23 @@
+//! Functional layers, each differentiable twice with candle autodiff.
+//!
+//! Parameters are plain `&Tensor`s, so the same layer serves ordinary training (the tensors are
+//! `Var`s), gradient matching (the loss contains ∇θ and is differentiated again) and trajectory
+//! matching (parameters are outputs of unrolled SGD steps). Every layer is composed only of candle
+//! ops whose backward is itself made of differentiable ops: no `CustomOp`, no `max_pool2d` (its
+//! backward scales the gradient by 1/k² in candle 0.11.1), no `upsample_*` (its backward overwrites
+//! instead of accumulating), no `conv_transpose2d`.
+
+mod activation;
+mod batch_norm;
+mod check;
+mod conv;
+mod linear;
+mod norm;
+mod pool;
+
+pub use activation::{activate, leaky_relu, relu, sigmoid, LEAKY_RELU_SLOPE};
+pub use batch_norm::{batch_norm_eval, batch_norm_train, BatchStats, BN_MOMENTUM};
+pub use conv::conv2d;
+pub use linear::linear;
+pub use norm::{instance_norm, layer_norm, NORM_EPS};
+pub use pool::{avg_pool2d_2x2, global_avg_pool, max_pool2d_2x2};

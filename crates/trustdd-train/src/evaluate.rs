@@ -1,0 +1,224 @@
+//! Test accuracy and the evaluation protocol of a distilled set (ALGORITHMS.md §2).
+
+use crate::{train, Result, Targets, TensorSource, TrainConfig, TrainError};
+use candle_core::{DType, Device, Tensor};
+use serde::{Deserialize, Serialize};
+use trustdd_core::{ImageDataset, Progress, ProgressEvent, TrustRng};
+use trustdd_nn::{ArchConfig, Network};
+
+/// Fraction of `test` images (observed labels) whose argmax logit is the label, in [0, 1].
+///
+/// Evaluation mode, no augmentation, batches of `batch_size`, with detached parameters so no
+/// graph is kept.
+///
+/// # Errors
+/// An invalid-parameter error for an empty test set or zero batch size; network errors.
+pub fn accuracy(
+    net: &Network,
+    test: &ImageDataset,
+    batch_size: usize,
+    device: &Device,
+) -> Result<f64> {
+    if test.is_empty() || batch_size == 0 {
+        return Err(TrainError::invalid(
+            "accuracy test set size / batch size",
+            format!("{} / {batch_size}", test.len()),
+            "both at least 1",
+        ));
+    }
+    let params = net.detached_params();
+    let ids: Vec<usize> = (0..test.len()).collect();
+    let mut correct = 0;
+    for chunk in ids.chunks(batch_size) {
+        let logits = net.forward_with(&params, &test.batch(chunk, device)?, false)?;
+        correct += Targets::Hard(test.label_batch(chunk, device)?).correct(&logits)?;
+    }
+    Ok(correct as f64 / test.len() as f64)
+}
+
+/// Mean and POPULATION standard deviation (ddof = 0, as `numpy.std`, which the reference code
+/// reports). `(NaN, NaN)` for no values.
+pub fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}
+
+/// The evaluation protocol's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvalConfig {
+    /// Networks to train from scratch on the distilled set [ConvNet-3].
+    pub architectures: Vec<ArchConfig>,
+    /// Independent runs (network seeds) per architecture [5].
+    pub runs: usize,
+    /// How each network is trained [TrainConfig::default(): 1000 epochs, DSA on].
+    pub train: TrainConfig,
+    /// Batch size for computing test accuracy [256].
+    pub test_batch_size: usize,
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        Self {
+            architectures: vec![ArchConfig::default()],
+            runs: 5,
+            train: TrainConfig::default(),
+            test_batch_size: 256,
+        }
+    }
+}
+
+impl EvalConfig {
+    /// Checks every setting.
+    ///
+    /// # Errors
+    /// An invalid-parameter error for no architecture, zero runs or test batch size, or a bad
+    /// training config.
+    pub fn validate(&self) -> Result<()> {
+        if self.architectures.is_empty() {
+            return Err(TrainError::invalid(
+                "eval architectures",
+                "[]",
+                "at least one",
+            ));
+        }
+        if self.runs == 0 {
+            return Err(TrainError::invalid("eval runs", 0, "at least 1"));
+        }
+        if self.test_batch_size == 0 {
+            return Err(TrainError::invalid("eval test_batch_size", 0, "at least 1"));
+        }
+        self.train.validate()
+    }
+}
+
+/// Test accuracies of one architecture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArchEval {
+    /// The architecture's name (from the network).
+    pub name: String,
+    /// Its configuration.
+    pub config: ArchConfig,
+    /// Final-epoch test accuracy of each run, in [0, 1].
+    pub accuracies: Vec<f64>,
+    /// Their mean.
+    pub mean: f64,
+    /// Their population standard deviation (ddof = 0).
+    pub std: f64,
+}
+
+/// The outcome of [`evaluate_synthetic`], one entry per architecture in config order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    /// Per-architecture results.
+    pub architectures: Vec<ArchEval>,
+}
+
+/// Trains `config.runs` fresh networks of each architecture on `images` (`N×C×H×W`, network-input
+/// space) with `targets`, and reports the FINAL-epoch accuracy on `test` (no checkpoint is ever
+/// selected on the test set).
+///
+/// Run `r` draws everything (network init, batches, DSA) from `TrustRng::for_item(seed, r)`, so
+/// the same run index gives every architecture the same stream. Emits
+/// `("evaluate", runs done, total runs, [acc])` after each run, and each run's `"train"` events.
+///
+/// # Errors
+/// Invalid config; a shape error when the images do not match the test set's image shape or
+/// the targets' count; training and network errors.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_synthetic(
+    images: &Tensor,
+    targets: &Targets,
+    test: &ImageDataset,
+    config: &EvalConfig,
+    seed: u64,
+    device: &Device,
+    progress: &dyn Progress,
+) -> Result<EvalReport> {
+    config.validate()?;
+    let source = TensorSource::new(images, targets.clone())?;
+    let shape = test.shape();
+    if crate::TrainSource::image_shape(&source) != shape {
+        return Err(TrainError::shape(
+            "distilled image shape vs test set",
+            shape,
+            crate::TrainSource::image_shape(&source),
+        ));
+    }
+    let total = (config.architectures.len() * config.runs) as u64;
+    let mut done = 0;
+    let mut report = EvalReport {
+        architectures: Vec::new(),
+    };
+    for arch in &config.architectures {
+        let mut accuracies = Vec::with_capacity(config.runs);
+        let mut name = String::new();
+        for run in 0..config.runs {
+            let mut rng = TrustRng::for_item(seed, run as u64);
+            let mut init_rng = rng.fork();
+            let mut net = Network::new(
+                arch,
+                shape,
+                test.num_classes(),
+                DType::F32,
+                device,
+                &mut init_rng,
+            )?;
+            name = net.arch().name();
+            train(&mut net, &source, &config.train, &mut rng, device, progress)?;
+            let acc = accuracy(&net, test, config.test_batch_size, device)?;
+            accuracies.push(acc);
+            done += 1;
+            progress.report(ProgressEvent {
+                stage: "evaluate",
+                done,
+                total,
+                metrics: &[("acc", acc)],
+            });
+        }
+        let (mean, std) = mean_std(&accuracies);
+        report.architectures.push(ArchEval {
+            name,
+            config: arch.clone(),
+            accuracies,
+            mean,
+            std,
+        });
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_and_population_std_by_hand() {
+        // [0.5, 0.7, 0.9]: mean 0.7; squared deviations 0.04, 0, 0.04; /3 -> 0.02667;
+        // sqrt = 0.1632993 (numpy.std([0.5, 0.7, 0.9]) gives the same, ddof = 0).
+        let (m, s) = mean_std(&[0.5, 0.7, 0.9]);
+        assert!((m - 0.7).abs() < 1e-12);
+        assert!((s - (0.08f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert!((s - 0.163_299_316).abs() < 1e-8);
+        let (m, s) = mean_std(&[0.25]);
+        assert_eq!((m, s), (0.25, 0.0));
+    }
+
+    #[test]
+    fn eval_config_validates() {
+        assert!(EvalConfig::default().validate().is_ok());
+        assert_eq!(EvalConfig::default().runs, 5);
+        let c = EvalConfig {
+            runs: 0,
+            ..EvalConfig::default()
+        };
+        assert!(c.validate().unwrap_err().to_string().contains("runs"));
+        let c = EvalConfig {
+            architectures: vec![],
+            ..EvalConfig::default()
+        };
+        assert!(c.validate().is_err());
+    }
+}

@@ -1,0 +1,25 @@
+//! Training and evaluation for trustdd.
+//!
+//! - [`dsa`]: differentiable Siamese augmentation (ALGORITHMS.md §4).
+//! - [`Sgd`]: SGD with momentum and weight decay over `Var`s, PyTorch semantics.
+//! - [`train()`]: the training loop over any [`TrainSource`] (an [`trustdd_core::ImageDataset`]
+//!   or a [`TensorSource`]) with hard or soft [`Targets`], optional DSA and step decay.
+//! - [`evaluate_synthetic`] / [`accuracy`]: the evaluation protocol of ALGORITHMS.md §2.
+//!
+//! Nothing here prints: progress goes through [`trustdd_core::Progress`].
+#![deny(missing_docs)]
+
+pub mod dsa;
+mod error;
+mod evaluate;
+mod sgd;
+mod source;
+mod targets;
+mod train;
+
+pub use error::{Result, TrainError};
+pub use evaluate::{accuracy, evaluate_synthetic, mean_std, ArchEval, EvalConfig, EvalReport};
+pub use sgd::{Sgd, SgdConfig};
+pub use source::{TensorSource, TrainSource};
+pub use targets::{soft_cross_entropy, Targets};
+pub use train::{train, TrainConfig, TrainReport};

@@ -1,0 +1,16 @@
+//! trustdd: trustworthy dataset distillation on candle.
+//!
+//! This facade re-exports the workspace's library crates under short names:
+//!
+//! | module | crate | what |
+//! |---|---|---|
+//! | [`core`] | `trustdd-core` | errors, seeded RNG, the dataset, the strategy traits |
+//! | [`data`] | `trustdd-data` | loaders (IDX, CIFAR, folders, hub), normalisation, ZCA, embedded digits |
+//! | [`nn`] | `trustdd-nn` | networks in functional form |
+//! | [`train`] | `trustdd-train` | SGD, training, the evaluation protocol, DSA |
+#![deny(missing_docs)]
+
+pub use trustdd_core as core;
+pub use trustdd_data as data;
+pub use trustdd_nn as nn;
+pub use trustdd_train as train;
