@@ -347,14 +347,8 @@ impl ImageDataset {
     pub fn raw_batch(&self, ids: &[usize], device: &Device) -> Result<Tensor> {
         let d = self.shape.numel();
         let mut buf = Vec::with_capacity(ids.len() * d);
+        self.check_indices(ids)?;
         for &i in ids {
-            if i >= self.len() {
-                return Err(Error::NotEnough {
-                    what: format!("{} image index", self.name),
-                    requested: i + 1,
-                    available: self.len(),
-                });
-            }
             buf.extend(self.image(i).iter().map(|&p| p as f32 / 255.0));
         }
         Ok(Tensor::from_vec(
@@ -371,6 +365,7 @@ impl ImageDataset {
 
     /// Observed labels of `ids` as a u32 tensor of length N.
     pub fn label_batch(&self, ids: &[usize], device: &Device) -> Result<Tensor> {
+        self.check_indices(ids)?;
         let labels: Vec<u32> = ids.iter().map(|&i| self.labels[i]).collect();
         Ok(Tensor::from_vec(labels, ids.len(), device)?)
     }
@@ -397,14 +392,8 @@ impl ImageDataset {
         let d = self.shape.numel();
         let mut pixels = Vec::with_capacity(ids.len() * d);
         let mut labels = Vec::with_capacity(ids.len());
+        self.check_indices(ids)?;
         for &i in ids {
-            if i >= self.len() {
-                return Err(Error::NotEnough {
-                    what: format!("{} image index", self.name),
-                    requested: i + 1,
-                    available: self.len(),
-                });
-            }
             pixels.extend_from_slice(self.image(i));
             labels.push(self.labels[i]);
         }
@@ -447,6 +436,18 @@ impl ImageDataset {
             .map(|(s, m)| ((s / n - m * m).max(0.0).sqrt()).max(1e-6) as f32)
             .collect();
         Self::stats_from(mean, std)
+    }
+
+    /// Errors with [`Error::NotEnough`] at the first index past the end.
+    fn check_indices(&self, ids: &[usize]) -> Result<()> {
+        match ids.iter().find(|&&i| i >= self.len()) {
+            Some(&i) => Err(Error::NotEnough {
+                what: format!("{} image index", self.name),
+                requested: i + 1,
+                available: self.len(),
+            }),
+            None => Ok(()),
+        }
     }
 
     fn stats_from(mean: Vec<f64>, std: Vec<f32>) -> Normalization {

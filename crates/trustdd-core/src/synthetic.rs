@@ -52,7 +52,7 @@ impl SyntheticSet {
             parts.push(real.images(&ids)?);
         }
         let images = Tensor::cat(&parts, 0)?;
-        Ok(Self::with_hard_labels(images, real.num_classes(), ipc)?)
+        Self::with_hard_labels(images, real.num_classes(), ipc)
     }
 
     /// Initialises every pixel from N(0, 1).

@@ -62,14 +62,14 @@ impl DatasetName {
     /// # Errors
     /// Those of the underlying loader.
     pub fn load(&self, data_dir: &Path, split: Split) -> Result<ImageDataset> {
-        let dir = data_dir.join(self.to_string());
+        let dir = || data_dir.join(self.to_string());
         match self {
-            Self::Mnist => load_mnist(&dir, split),
-            Self::FashionMnist => load_fashion_mnist(&dir, split),
-            Self::Kmnist => load_kmnist(&dir, split),
-            Self::Cifar10 => load_cifar10(&dir, split),
-            Self::Cifar100 => Ok(load_cifar100(&dir, split, Cifar100Labels::Fine)?.dataset),
-            Self::TinyImagenet => load_tiny_imagenet(&dir, split),
+            Self::Mnist => load_mnist(&dir(), split),
+            Self::FashionMnist => load_fashion_mnist(&dir(), split),
+            Self::Kmnist => load_kmnist(&dir(), split),
+            Self::Cifar10 => load_cifar10(&dir(), split),
+            Self::Cifar100 => Ok(load_cifar100(&dir(), split, Cifar100Labels::Fine)?.dataset),
+            Self::TinyImagenet => load_tiny_imagenet(&dir(), split),
             Self::Folder(p) => load_image_folder(&p.join(split.as_str()), 3, 32, 32),
         }
     }

@@ -44,15 +44,15 @@ pub enum Activation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ConvNetConfig {
-    /// Channels of every convolution [128].
+    /// Channels of every convolution (default: 128).
     pub width: usize,
-    /// Number of conv–norm–act–pool blocks [3].
+    /// Number of conv–norm–act–pool blocks (default: 3).
     pub depth: usize,
-    /// Normalisation [instance].
+    /// Normalisation (default: instance).
     pub norm: NormKind,
-    /// Pooling [avg].
+    /// Pooling (default: avg).
     pub pool: PoolKind,
-    /// Activation [relu].
+    /// Activation (default: relu).
     pub activation: Activation,
 }
 
@@ -85,13 +85,13 @@ pub enum ArchConfig {
     AlexNet,
     /// VGG11 with the given normalisation.
     Vgg11 {
-        /// Normalisation after each convolution [instance, as the reference code's `VGG11`].
+        /// Normalisation after each convolution (default: instance, as the reference code's `VGG11`).
         #[serde(default = "instance_norm")]
         norm: NormKind,
     },
     /// ResNet18 with the given normalisation.
     ResNet18 {
-        /// Normalisation after each convolution [batch].
+        /// Normalisation after each convolution (default: batch).
         #[serde(default = "batch_norm")]
         norm: NormKind,
     },

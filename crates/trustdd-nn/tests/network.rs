@@ -32,7 +32,7 @@ fn values(ts: &[Tensor]) -> Result<Vec<f64>> {
 
 #[test]
 fn flatten_unflatten_round_trip_and_gradient_flow() -> Result<()> {
-    let net = small(NormKind::Instance)?;
+    let mut net = small(NormKind::Instance)?;
     let params = net.detached_params();
     let flat = Network::flatten(&params)?;
     assert_eq!(flat.dims(), [net.num_params()]);

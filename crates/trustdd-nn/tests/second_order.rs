@@ -57,7 +57,7 @@ fn check(config: ConvNetConfig) -> Result<f64> {
     let entries: Vec<usize> = (0..auto.len()).step_by(11).collect();
     let numeric = entries
         .iter()
-        .map(|&j| fd_entry(&loss, &[x.clone()], 0, j, FD_STEP))
+        .map(|&j| fd_entry(&loss, std::slice::from_ref(&x), 0, j, FD_STEP))
         .collect::<Result<Vec<_>>>()?;
     let picked: Vec<f64> = entries.iter().map(|&j| auto[j]).collect();
     Ok(rel_err(&picked, &numeric))

@@ -49,13 +49,13 @@ pub fn mean_std(values: &[f64]) -> (f64, f64) {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EvalConfig {
-    /// Networks to train from scratch on the distilled set [ConvNet-3].
+    /// Networks to train from scratch on the distilled set (default ConvNet-3).
     pub architectures: Vec<ArchConfig>,
-    /// Independent runs (network seeds) per architecture [5].
+    /// Independent runs (network seeds) per architecture (default 5).
     pub runs: usize,
-    /// How each network is trained [TrainConfig::default(): 1000 epochs, DSA on].
+    /// How each network is trained (default `TrainConfig::default()`: 1000 epochs, DSA on).
     pub train: TrainConfig,
-    /// Batch size for computing test accuracy [256].
+    /// Batch size for computing test accuracy (default 256).
     pub test_batch_size: usize,
 }
 

@@ -11,22 +11,22 @@ use trustdd_nn::Network;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrainConfig {
-    /// Passes over the data [1000].
+    /// Passes over the data (default 1000).
     pub epochs: usize,
-    /// Mini-batch size [256] (the last batch of an epoch may be smaller).
+    /// Mini-batch size (default 256; the last batch of an epoch may be smaller).
     pub batch_size: usize,
-    /// Initial learning rate [0.01].
+    /// Initial learning rate (default 0.01).
     pub lr: f64,
-    /// SGD momentum [0.9].
+    /// SGD momentum (default 0.9).
     pub momentum: f64,
-    /// Weight decay [5e-4].
+    /// Weight decay (default 5e-4).
     pub weight_decay: f64,
     /// Epochs (0-based) before which the rate is multiplied by `lr_decay_factor` and the
     /// optimiser re-created. `None` means `[epochs / 2]` (nothing when `epochs < 2`).
     pub lr_decay_epochs: Option<Vec<usize>>,
-    /// Factor applied at each decay [0.1].
+    /// Factor applied at each decay (default 0.1).
     pub lr_decay_factor: f64,
-    /// Per-sample DSA on every training batch [the default strategy]; `None` disables it.
+    /// Per-sample DSA on every training batch (default: the default strategy); `None` disables it.
     pub augment: Option<DsaConfig>,
 }
 

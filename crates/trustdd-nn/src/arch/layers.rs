@@ -74,7 +74,7 @@ impl<'a> Buffers<'a> {
         Self { slots, next: 0 }
     }
 
-    /// Indices of the next running mean and variance, if buffers were given.
+    /// The next running mean and variance, or `None` when the pass has no buffers.
     fn take_pair(&mut self) -> Result<Option<(&mut Tensor, &mut Tensor)>> {
         let Some(slots) = self.slots.as_deref_mut() else {
             return Ok(None);

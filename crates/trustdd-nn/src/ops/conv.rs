@@ -36,12 +36,31 @@ pub fn conv2d(
         )
         .into());
     }
-    let y = x.conv2d(w, padding, stride, 1, 1)?;
+    if let Some(b) = b {
+        vector(b, c_out, "conv2d", "bias")?;
+    }
+    let (rem_h, rem_w) = (
+        (h + 2 * padding - kh) % stride,
+        (wd + 2 * padding - kw) % stride,
+    );
+    let y = if rem_h == rem_w {
+        x.conv2d(w, padding, stride, 1, 1)?
+    } else {
+        // candle 0.11.1's conv2d backward derives the transposed conv's output padding from the
+        // height alone, so when H and W leave different remainders the input gradient has the
+        // wrong width and backward errors. Padding explicitly and cutting the never-read trailing
+        // rows/columns makes both remainders 0; pad and narrow are differentiable twice.
+        let padded = x
+            .pad_with_zeros(2, padding, padding)?
+            .pad_with_zeros(3, padding, padding)?;
+        let used =
+            padded
+                .narrow(2, 0, h + 2 * padding - rem_h)?
+                .narrow(3, 0, wd + 2 * padding - rem_w)?;
+        used.conv2d(w, 0, stride, 1, 1)?
+    };
     match b {
-        Some(b) => {
-            vector(b, c_out, "conv2d", "bias")?;
-            Ok(y.broadcast_add(&per_channel(b)?)?)
-        }
+        Some(b) => Ok(y.broadcast_add(&per_channel(b)?)?),
         None => Ok(y),
     }
 }

@@ -10,6 +10,10 @@ pub const FD_STEP: f64 = 1e-5;
 /// Largest accepted `max|autodiff − finite difference| / max|finite difference|` for one tensor.
 /// Central differences in f64 with step 1e-5 are accurate to ~1e-9 relative on smooth functions.
 pub const GRAD_REL_TOL: f64 = 1e-6;
+/// Absolute slack added to the relative tolerance: finite differences of a loss of size ~10 carry
+/// roundoff of ~1e-16·10/[`FD_STEP`] = 1e-10, which is all there is for a gradient that is exactly
+/// zero (a conv bias followed by instance or batch norm, which removes per-channel constants).
+pub const GRAD_ABS_TOL: f64 = 1e-9;
 
 /// `n` distinct values `(i − ⌊n/2⌋ + ½)·gap`, never 0, in random order: inputs of max pooling
 /// and ReLU stay at least `gap/2` from ties and kinks, far beyond [`FD_STEP`].
@@ -45,7 +49,7 @@ pub fn fd_entry(
 ) -> Result<f64> {
     let shape = inputs[k].dims().to_vec();
     let base: Vec<f64> = inputs[k].flatten_all()?.to_vec1()?;
-    let mut at = |delta: f64| -> Result<f64> {
+    let at = |delta: f64| -> Result<f64> {
         let mut v = base.clone();
         v[j] += delta;
         let mut moved = inputs.to_vec();
@@ -87,8 +91,9 @@ pub fn autodiff_grads(
 }
 
 /// Checks the autodiff gradient of `weighted_sum(f(inputs))` w.r.t. every input against central
-/// finite differences, on at most `max_entries` entries per input (evenly strided), and returns
-/// the worst relative error. Inputs must be f64.
+/// finite differences, on at most `max_entries` entries per input (evenly strided): the largest
+/// difference must stay within `GRAD_REL_TOL·max|fd| + GRAD_ABS_TOL`. Returns the worst relative
+/// error. Inputs must be f64.
 pub fn check_grads(
     name: &str,
     f: &dyn Fn(&[Tensor]) -> trustdd_nn::Result<Tensor>,
@@ -111,9 +116,16 @@ pub fn check_grads(
             .map(|&j| fd_entry(&loss, inputs, k, j, FD_STEP))
             .collect::<Result<Vec<_>>>()?;
         let picked: Vec<f64> = entries.iter().map(|&j| grad[j]).collect();
-        let err = rel_err(&picked, &numeric);
-        assert!(err < GRAD_REL_TOL, "{name}: input {k}: relative error {err:.3e} ≥ {GRAD_REL_TOL:e}\nautodiff {picked:?}\nnumeric  {numeric:?}");
-        worst = worst.max(err);
+        let diff = picked
+            .iter()
+            .zip(&numeric)
+            .fold(0f64, |m, (a, n)| m.max((a - n).abs()));
+        let scale = numeric.iter().fold(0f64, |m, v| m.max(v.abs()));
+        assert!(
+            diff <= GRAD_REL_TOL * scale + GRAD_ABS_TOL,
+            "{name}: input {k}: max difference {diff:.3e} for gradients of size {scale:.3e}\nautodiff {picked:?}\nnumeric  {numeric:?}"
+        );
+        worst = worst.max(rel_err(&picked, &numeric));
     }
     Ok(worst)
 }

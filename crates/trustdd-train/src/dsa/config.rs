@@ -42,21 +42,21 @@ impl DsaGroup {
 pub struct DsaConfig {
     /// The groups one of which is drawn per call.
     pub strategy: Vec<DsaGroup>,
-    /// Brightness: `x + (r − 0.5)·brightness`, r ~ U[0, 1) [1.0].
+    /// Brightness: `x + (r − 0.5)·brightness`, r ~ U[0, 1) (default 1.0).
     pub brightness: f64,
-    /// Saturation: factor `r·saturation` around the per-pixel channel mean [2.0].
+    /// Saturation: factor `r·saturation` around the per-pixel channel mean (default 2.0).
     pub saturation: f64,
-    /// Contrast: factor `r + contrast` around the image mean [0.5].
+    /// Contrast: factor `r + contrast` around the image mean (default 0.5).
     pub contrast: f64,
-    /// Crop: maximal translation as a fraction of the side [0.125].
+    /// Crop: maximal translation as a fraction of the side (default 0.125).
     pub crop_ratio: f64,
-    /// Cutout: side of the zeroed rectangle as a fraction of the side [0.5].
+    /// Cutout: side of the zeroed rectangle as a fraction of the side (default 0.5).
     pub cutout_ratio: f64,
-    /// Flip probability [0.5].
+    /// Flip probability (default 0.5).
     pub flip_prob: f64,
-    /// Scale factors are drawn from U[1/scale_ratio, scale_ratio] [1.2].
+    /// Scale factors are drawn from U[1/scale_ratio, scale_ratio] (default 1.2).
     pub scale_ratio: f64,
-    /// Rotation angle drawn from U[−rotate_degrees, rotate_degrees] [15].
+    /// Rotation angle drawn from U[−rotate_degrees, rotate_degrees] (default 15).
     pub rotate_degrees: f64,
 }
 

@@ -139,7 +139,13 @@ fn rotate_ninety_degrees_is_transpose_then_flip() {
     let rot = DsaTransform::Rotate {
         radians: vec![std::f64::consts::FRAC_PI_2],
     };
-    let expected = x.transpose(2, 3).unwrap().flip(&[3]).unwrap();
+    let expected = x
+        .transpose(2, 3)
+        .unwrap()
+        .contiguous()
+        .unwrap()
+        .flip(&[3])
+        .unwrap();
     assert!(max_diff(&rot.apply(&x).unwrap(), &expected) < 1e-12);
 }
 
