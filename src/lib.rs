@@ -8,9 +8,11 @@
 //! | [`data`] | `trustdd-data` | loaders (IDX, CIFAR, folders, hub), normalisation, ZCA, embedded digits |
 //! | [`nn`] | `trustdd-nn` | networks in functional form |
 //! | [`train`] | `trustdd-train` | SGD, training, the evaluation protocol, DSA |
+//! | [`noise`] | `trustdd-noise` | label-noise models by name, noise reports, CIFAR-N labels |
 #![deny(missing_docs)]
 
 pub use trustdd_core as core;
 pub use trustdd_data as data;
 pub use trustdd_nn as nn;
+pub use trustdd_noise as noise;
 pub use trustdd_train as train;

@@ -24,6 +24,8 @@ struct Cli {
 enum Command {
     /// Train a network on a real dataset and report test accuracy (default: the embedded digits).
     Train(commands::train::TrainArgs),
+    /// Apply a label-noise model to a dataset's training labels and print the noise report.
+    Noise(commands::noise::NoiseArgs),
 }
 
 /// Runs the program; returns the process exit code. Any error is printed as one line on stderr
@@ -32,9 +34,12 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => commands::train::run(&args, cli.quiet),
+        Command::Noise(args) => commands::noise::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that went away (`trustdd ... | head`) is a normal way for output to end.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("trustdd: error: {}", one_line(&e));
             ExitCode::FAILURE
@@ -42,10 +47,43 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The error and its causes joined on one line.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The error and its causes joined on one line; a cause already quoted in the message before it
+/// (libraries often include their source in their own message) is not repeated.
 fn one_line(e: &anyhow::Error) -> String {
-    e.chain()
-        .map(|c| c.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
+    let mut line = String::new();
+    for cause in e.chain().map(|c| c.to_string()) {
+        if line.contains(&cause) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&cause);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_skips_causes_already_in_the_message() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let e = anyhow::Error::new(io).context("reading x.bin: gone");
+        assert_eq!(one_line(&e), "reading x.bin: gone");
+        let e = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(one_line(&e), "outer: inner");
+        let pipe = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "closed");
+        assert!(is_broken_pipe(
+            &anyhow::Error::new(pipe).context("printing")
+        ));
+    }
 }

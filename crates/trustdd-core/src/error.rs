@@ -17,13 +17,15 @@ pub enum Error {
     Candle(#[from] candle_core::Error),
 
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    ///
+    /// The I/O error is part of the message rather than a `source()`, so printing the error chain
+    /// shows it once.
+    #[error("{path}: {error}")]
     Io {
         /// The file or directory involved.
         path: PathBuf,
         /// The underlying I/O error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// A file exists but its contents do not follow the expected format.
@@ -128,10 +130,10 @@ impl Error {
     }
 
     /// Shorthand for [`Error::Io`].
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 

@@ -20,6 +20,7 @@
 //! can add its own implementation and run it through the same pipeline.
 #![deny(missing_docs)]
 
+mod atomic_write;
 mod dataset;
 mod device;
 mod error;
@@ -31,6 +32,7 @@ mod sampler;
 mod synthetic;
 mod trust;
 
+pub use atomic_write::write_atomic;
 pub use dataset::{
     check_labels, index_by_class, ImageDataset, ImageShape, Normalization, Preprocess, Zca,
 };

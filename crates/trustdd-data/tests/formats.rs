@@ -244,9 +244,7 @@ fn hub_datasets_load_from_an_offline_cache() {
     // Offline and not cached: a typed error naming the repo and the file.
     let e = load_hub(HubDataset::Cifar10, Split::Test, &opts).unwrap_err();
     let msg = e.to_string();
-    assert!(
-        matches!(&e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
-    );
+    assert!(matches!(&e, Error::Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound));
     assert!(
         msg.contains("uoft-cs/cifar10") && msg.contains("plain_text/test-00000-of-00001.parquet"),
         "{msg}"

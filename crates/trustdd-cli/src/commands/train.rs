@@ -5,6 +5,7 @@ use crate::progress_bar::Bars;
 use anyhow::Result;
 use candle_core::DType;
 use clap::Args;
+use std::io::Write;
 use std::time::Instant;
 use trustdd_core::{select_device, TrustRng};
 use trustdd_nn::{ArchConfig, ConvNetConfig, Network};
@@ -72,9 +73,14 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<()> {
     bars.finish();
     let train_secs = start.elapsed().as_secs_f64();
     let acc = accuracy(&net, &test_set, 512, &device)?;
-    println!("| dataset | train / test | network | params | epochs | train time | final loss | test accuracy |");
-    println!("|---|---|---|---|---|---|---|---|");
-    println!(
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "| dataset | train / test | network | params | epochs | train time | final loss | test accuracy |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|---|---|")?;
+    writeln!(
+        out,
         "| {} | {} / {} | {} | {} | {} | {:.1} s | {:.4} | {:.2}% |",
         train_set.name(),
         train_set.len(),
@@ -85,6 +91,6 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<()> {
         train_secs,
         report.final_loss,
         100.0 * acc
-    );
+    )?;
     Ok(())
 }
