@@ -1,8 +1,9 @@
 //! ConvNet-3 throughput at batch 256: forward, and forward + backward of cross-entropy.
 //!
 //! `cargo bench --bench convnet` prints images per second (criterion's "elem/s") for 3×32×32
-//! (CIFAR shape) and 1×28×28 (MNIST shape). One iteration is a whole batch, so on the stock
-//! CPU path each sample takes seconds: the sample count is the criterion minimum.
+//! (CIFAR shape) and 1×28×28 (MNIST shape). One iteration is a whole batch (up to seconds), so the
+//! sample count is the criterion minimum. This measures the default fast
+//! path; `benches/reference/side_by_side.sh` compares it with stock candle and PyTorch.
 
 // criterion_group! expands to an undocumented public function.
 #![allow(missing_docs)]
@@ -12,6 +13,11 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use std::time::Duration;
 use trustdd::core::{ImageShape, TrustRng};
 use trustdd::nn::{ArchConfig, Network};
+
+/// mimalloc, as the side-by-side example (docs/performance.md: fewer page faults on the large
+/// per-op buffers).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const BATCH: usize = 256;
 

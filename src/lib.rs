@@ -9,10 +9,12 @@
 //! | [`nn`] | `trustdd-nn` | networks in functional form |
 //! | [`train`] | `trustdd-train` | SGD, training, the evaluation protocol, DSA |
 //! | [`noise`] | `trustdd-noise` | label-noise models by name, noise reports, CIFAR-N labels |
+//! | [`distill`] | `trustdd-distill` | DM, DC, DSA and MTT objectives, synthetic-set files, the driver |
 #![deny(missing_docs)]
 
 pub use trustdd_core as core;
 pub use trustdd_data as data;
+pub use trustdd_distill as distill;
 pub use trustdd_nn as nn;
 pub use trustdd_noise as noise;
 pub use trustdd_train as train;

@@ -26,6 +26,11 @@ enum Command {
     Train(commands::train::TrainArgs),
     /// Apply a label-noise model to a dataset's training labels and print the noise report.
     Noise(commands::noise::NoiseArgs),
+    /// Distil a dataset into a few synthetic images per class (default: DM, IPC 10, embedded
+    /// digits), evaluate them, and write the set, a PNG grid and a JSON report.
+    Distill(Box<commands::distill::DistillArgs>),
+    /// Train fresh networks on a saved synthetic set and print test accuracy per network.
+    Eval(commands::eval::EvalArgs),
 }
 
 /// Runs the program; returns the process exit code. Any error is printed as one line on stderr
@@ -35,6 +40,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(args) => commands::train::run(&args, cli.quiet),
         Command::Noise(args) => commands::noise::run(&args),
+        Command::Distill(args) => commands::distill::run(&args, cli.quiet),
+        Command::Eval(args) => commands::eval::run(&args, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -131,6 +131,22 @@ fn instance_norm_gradients() -> Result<()> {
 }
 
 #[test]
+fn fused_norm_relu_pool_gradients() -> Result<()> {
+    // Odd width: the fused op must drop the last column as the separate pooling does.
+    let mut rng = TrustRng::new(14);
+    let x = (randn(&[2, 3, 4, 5], &mut rng)? * 2.0)?.affine(1.0, 0.7)?;
+    let (gamma, beta) = (randn(&[3], &mut rng)?, randn(&[3], &mut rng)?);
+    let f = |p: &[Tensor]| ops::instance_norm_relu_avg_pool(&p[0], &p[1], &p[2]);
+    check_grads(
+        "instance_norm_relu_avg_pool",
+        &f,
+        &[x, gamma, beta],
+        ENTRIES,
+    )?;
+    Ok(())
+}
+
+#[test]
 fn layer_norm_gradients() -> Result<()> {
     let f = |p: &[Tensor]| ops::layer_norm(&p[0], &p[1], &p[2]);
     check_grads("layer_norm", &f, &norm_inputs(5)?, ENTRIES)?;

@@ -1,4 +1,6 @@
 //! One module per subcommand.
 
+pub mod distill;
+pub mod eval;
 pub mod noise;
 pub mod train;

@@ -1,8 +1,10 @@
 //! ConvNet-D, the dataset-distillation standard network (ALGORITHMS.md §1).
 
 use super::layers::{self, Buffers};
-use crate::ops::{activate, avg_pool2d_2x2, max_pool2d_2x2};
-use crate::{Architecture, ConvNetConfig, ParamCursor, ParamSpec, PoolKind, Result};
+use crate::ops::{activate, avg_pool2d_2x2, instance_norm_relu_avg_pool, max_pool2d_2x2};
+use crate::{
+    Activation, Architecture, ConvNetConfig, NormKind, ParamCursor, ParamSpec, PoolKind, Result,
+};
 use candle_core::Tensor;
 use trustdd_core::{Error, ImageShape};
 
@@ -135,6 +137,13 @@ impl Architecture for ConvNet {
         for i in 0..c.depth {
             let padding = if i == 0 { self.first_padding } else { 1 };
             h = layers::conv(params, &h, true, 1, padding)?;
+            if (c.norm, c.activation, c.pool)
+                == (NormKind::Instance, Activation::Relu, PoolKind::Avg)
+            {
+                // The default block as one op: fused on the fast path (docs/performance.md).
+                h = instance_norm_relu_avg_pool(&h, params.take()?, params.take()?)?;
+                continue;
+            }
             h = layers::norm(c.norm, &h, params, &mut buffers, train)?;
             h = activate(&h, c.activation)?;
             h = match c.pool {

@@ -8,9 +8,15 @@ pub const LEAKY_RELU_SLOPE: f64 = 0.01;
 
 /// `max(0, x)`, any shape.
 ///
+/// On f32/f64 CPU tensors in [`super::OpsMode::Fast`] this is one custom op with a one-pass
+/// backward (differentiable once); otherwise candle's `relu` (differentiable twice).
+///
 /// # Errors
 /// Only candle errors.
 pub fn relu(x: &Tensor) -> Result<Tensor> {
+    if super::fast::fast_path_for(&[x]) {
+        return Ok(super::fast::relu(x)?);
+    }
     Ok(x.relu()?)
 }
 

@@ -1,6 +1,7 @@
 //! 2-D convolution with optional bias.
 
 use super::check::{dims4, per_channel, vector};
+use super::fast;
 use crate::Result;
 use candle_core::Tensor;
 use trustdd_core::Error;
@@ -9,6 +10,9 @@ use trustdd_core::Error;
 /// given, with symmetric zero `padding` and `stride` (as PyTorch's `conv2d`, dilation 1, one group).
 ///
 /// Output `N×C_out×H'×W'` with `H' = (H + 2·padding − kH) / stride + 1` (floor).
+///
+/// On f32/f64 CPU tensors in [`fast::OpsMode::Fast`] this is one fused im2col + GEMM custom op
+/// (differentiable once); otherwise candle's `conv2d` (differentiable twice).
 ///
 /// # Errors
 /// A shape error if the ranks or channel counts disagree, the kernel is larger than the padded
@@ -38,6 +42,19 @@ pub fn conv2d(
     }
     if let Some(b) = b {
         vector(b, c_out, "conv2d", "bias")?;
+    }
+    if fast::fast_path_for(&[x, w]) && b.is_none_or(|b| fast::fast_path_for(&[x, b])) {
+        // Without a bias, a constant zero one: one kernel serves both cases at the cost of a
+        // fill per output.
+        let zeros;
+        let b = match b {
+            Some(b) => b,
+            None => {
+                zeros = Tensor::zeros(c_out, x.dtype(), x.device())?;
+                &zeros
+            }
+        };
+        return Ok(fast::conv2d_bias(x, w, b, stride, padding)?);
     }
     let (rem_h, rem_w) = (
         (h + 2 * padding - kh) % stride,

@@ -1,9 +1,11 @@
-//! Functional layers, each differentiable twice with candle autodiff.
+//! Functional layers, each differentiable twice with candle autodiff in
+//! [`OpsMode::Differentiable`]; in the default [`OpsMode::Fast`], convolution, instance norm and
+//! average pooling run as fast CPU kernels that are differentiable once (see [`fast`]).
 //!
 //! Parameters are plain `&Tensor`s, so the same layer serves ordinary training (the tensors are
 //! `Var`s), gradient matching (the loss contains ∇θ and is differentiated again) and trajectory
 //! matching (parameters are outputs of unrolled SGD steps). Every layer is composed only of candle
-//! ops whose backward is itself made of differentiable ops: no `CustomOp`, no `max_pool2d` (its
+//! ops whose backward is itself made of differentiable ops in differentiable mode: no `CustomOp`, no `max_pool2d` (its
 //! backward scales the gradient by 1/k² in candle 0.11.1), no `upsample_*` (its backward overwrites
 //! instead of accumulating), no `conv_transpose2d`.
 
@@ -11,6 +13,7 @@ mod activation;
 mod batch_norm;
 mod check;
 mod conv;
+pub mod fast;
 mod linear;
 mod norm;
 mod pool;
@@ -18,6 +21,10 @@ mod pool;
 pub use activation::{activate, leaky_relu, relu, sigmoid, LEAKY_RELU_SLOPE};
 pub use batch_norm::{batch_norm_eval, batch_norm_train, BatchStats, BN_MOMENTUM};
 pub use conv::conv2d;
+pub use fast::{
+    differentiable_scope, ops_mode, second_order_requested, set_ops_mode, DifferentiableGuard,
+    OpsMode,
+};
 pub use linear::linear;
-pub use norm::{instance_norm, layer_norm, NORM_EPS};
+pub use norm::{instance_norm, instance_norm_relu_avg_pool, layer_norm, NORM_EPS};
 pub use pool::{avg_pool2d_2x2, global_avg_pool, max_pool2d_2x2};

@@ -31,11 +31,39 @@ fn check_affine(x: &Tensor, gamma: &Tensor, beta: &Tensor, op: &str) -> Result<(
 /// with its own mean and biased variance over H×W (ε = [`NORM_EPS`]), then scaled by `gamma` and
 /// shifted by `beta` (both length C). `x` is `N×C×H×W`; the output has the same shape.
 ///
+/// On f32/f64 CPU tensors in [`super::fast::OpsMode::Fast`] this is one fused custom op
+/// (differentiable once); otherwise composed candle ops (differentiable twice).
+///
 /// # Errors
 /// A shape error if `x` is not rank 4 or `gamma`/`beta` are not of length C.
 pub fn instance_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
     check_affine(x, gamma, beta, "instance_norm")?;
+    if super::fast::fast_path_for(&[x, gamma, beta]) {
+        return Ok(super::fast::instance_norm(x, gamma, beta, NORM_EPS)?);
+    }
     channel_affine(&standardize(x, &[2, 3])?, gamma, beta)
+}
+
+/// ConvNet's block after a convolution, `avg_pool2d_2x2(relu(instance_norm(x, gamma, beta)))`:
+/// `N×C×H×W → N×C×⌊H/2⌋×⌊W/2⌋`.
+///
+/// On f32/f64 CPU tensors in [`super::fast::OpsMode::Fast`] this is one fused custom op
+/// (differentiable once, one input-sized allocation per pass instead of several); otherwise the
+/// three layers' own (twice-differentiable) implementations in sequence.
+///
+/// # Errors
+/// A shape error if `x` is not rank 4, smaller than 2×2, or `gamma`/`beta` are not of length C.
+pub fn instance_norm_relu_avg_pool(x: &Tensor, gamma: &Tensor, beta: &Tensor) -> Result<Tensor> {
+    if super::fast::fast_path_for(&[x, gamma, beta]) {
+        check_affine(x, gamma, beta, "instance_norm_relu_avg_pool")?;
+        let (_, _, h, w) = dims4(x, "instance_norm_relu_avg_pool", "input")?;
+        if h >= 2 && w >= 2 {
+            return Ok(super::fast::instance_norm_relu_avg_pool(
+                x, gamma, beta, NORM_EPS,
+            )?);
+        }
+    }
+    super::avg_pool2d_2x2(&super::relu(&instance_norm(x, gamma, beta)?)?)
 }
 
 /// Layer norm as the dataset-distillation reference code's `'layernorm'`, i.e. PyTorch's

@@ -25,9 +25,16 @@ fn windows_2x2(x: &Tensor, op: &str) -> Result<(Tensor, [usize; 4])> {
 /// 2×2 average pooling with stride 2: `N×C×H×W → N×C×⌊H/2⌋×⌊W/2⌋` (odd sizes lose their last
 /// row/column, as PyTorch's floor mode).
 ///
+/// On f32/f64 CPU tensors in [`super::fast::OpsMode::Fast`] this is one custom op
+/// (differentiable once); otherwise reshapes and a mean (differentiable twice).
+///
 /// # Errors
 /// A shape error if `x` is not rank 4 or smaller than 2×2.
 pub fn avg_pool2d_2x2(x: &Tensor) -> Result<Tensor> {
+    if super::fast::fast_path_for(&[x]) {
+        windows_2x2(x, "avg_pool2d_2x2")?;
+        return Ok(super::fast::avg_pool2d_2x2(x)?);
+    }
     let (win, out) = windows_2x2(x, "avg_pool2d_2x2")?;
     Ok(win.mean_keepdim((3, 5))?.reshape(out.as_slice())?)
 }

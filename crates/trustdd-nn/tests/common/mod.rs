@@ -4,6 +4,7 @@
 use anyhow::Result;
 use candle_core::{DType, Device, Tensor, Var};
 use trustdd_core::TrustRng;
+use trustdd_nn::ops::{set_ops_mode, OpsMode};
 
 /// Step of the central differences, in f64.
 pub const FD_STEP: f64 = 1e-5;
@@ -92,9 +93,28 @@ pub fn autodiff_grads(
 
 /// Checks the autodiff gradient of `weighted_sum(f(inputs))` w.r.t. every input against central
 /// finite differences, on at most `max_entries` entries per input (evenly strided): the largest
-/// difference must stay within `GRAD_REL_TOL·max|fd| + GRAD_ABS_TOL`. Returns the worst relative
-/// error. Inputs must be f64.
+/// difference must stay within `GRAD_REL_TOL·max|fd| + GRAD_ABS_TOL`. Runs the whole check twice,
+/// once with the fast kernels ([`OpsMode::Fast`]) and once with the stock, twice-differentiable
+/// ops ([`OpsMode::Differentiable`]). Returns the worst relative error. Inputs must be f64.
 pub fn check_grads(
+    name: &str,
+    f: &dyn Fn(&[Tensor]) -> trustdd_nn::Result<Tensor>,
+    inputs: &[Tensor],
+    max_entries: usize,
+) -> Result<f64> {
+    let mut worst = 0f64;
+    for mode in [OpsMode::Fast, OpsMode::Differentiable] {
+        let previous = set_ops_mode(mode);
+        let result =
+            check_grads_in_current_mode(&format!("{name} ({mode:?})"), f, inputs, max_entries);
+        set_ops_mode(previous);
+        worst = worst.max(result?);
+    }
+    Ok(worst)
+}
+
+/// [`check_grads`] in whatever mode the thread is in.
+fn check_grads_in_current_mode(
     name: &str,
     f: &dyn Fn(&[Tensor]) -> trustdd_nn::Result<Tensor>,
     inputs: &[Tensor],

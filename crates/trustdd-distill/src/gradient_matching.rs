@@ -1,0 +1,285 @@
+//! DC and DSA: gradient matching (ALGORITHMS.md §3.2), second-order.
+
+use crate::class_batches::{check_finite, class_labels, hard_labels, image_gradient};
+use crate::dm::check_common;
+use crate::objective::take_buffer;
+use crate::{gradient_distance, second_order, DistillError, MomentumSgd, Objective, Result};
+use candle_core::{DType, Tensor};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use trustdd_core::{DistillContext, DistillObjective, Silent, StepReport, SyntheticSet, TrustRng};
+use trustdd_nn::{ArchConfig, Network};
+use trustdd_train::dsa::{Dsa, DsaConfig};
+use trustdd_train::{train, Targets, TensorSource, TrainConfig};
+
+/// `(outer_loop, inner_loop)` of the reference code for each IPC it was run with.
+pub const LOOPS_BY_IPC: [(usize, (usize, usize)); 6] = [
+    (1, (1, 1)),
+    (10, (10, 50)),
+    (20, (20, 25)),
+    (30, (30, 20)),
+    (40, (40, 15)),
+    (50, (50, 10)),
+];
+
+/// DC/DSA settings; `Default` holds the paper's values for DC (no augmentation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GradientMatchingConfig {
+    /// The network whose gradients are matched (default ConvNet-3, width 128).
+    pub arch: ArchConfig,
+    /// Real images per class per outer step (default 256).
+    pub real_batch: usize,
+    /// Image learning rate (default 0.1).
+    pub lr_img: f64,
+    /// Image SGD momentum (default 0.5).
+    pub momentum: f64,
+    /// Learning rate of the inner network training (default 0.01, plain SGD).
+    pub lr_net: f64,
+    /// Batch size of the inner network training (default 256).
+    pub inner_batch: usize,
+    /// Outer steps per iteration; `None` takes [`LOOPS_BY_IPC`].
+    pub outer_loop: Option<usize>,
+    /// Inner epochs on the synthetic set after each outer step; `None` takes [`LOOPS_BY_IPC`].
+    pub inner_loop: Option<usize>,
+    /// `None`: DC. `Some`: DSA, the same Siamese transform on each class's real and synthetic
+    /// batch (and per-sample DSA in the inner training, as the reference code).
+    pub dsa: Option<DsaConfig>,
+}
+
+impl Default for GradientMatchingConfig {
+    fn default() -> Self {
+        Self {
+            arch: ArchConfig::default(),
+            real_batch: 256,
+            lr_img: 0.1,
+            momentum: 0.5,
+            lr_net: 0.01,
+            inner_batch: 256,
+            outer_loop: None,
+            inner_loop: None,
+            dsa: None,
+        }
+    }
+}
+
+impl GradientMatchingConfig {
+    /// Checks every setting.
+    ///
+    /// # Errors
+    /// An invalid-parameter error naming the first bad field.
+    pub fn validate(&self) -> Result<()> {
+        check_common(
+            self.real_batch,
+            self.lr_img,
+            self.momentum,
+            "gradient matching",
+        )?;
+        if !(self.lr_net.is_finite() && self.lr_net > 0.0) {
+            return Err(DistillError::invalid(
+                "lr_net",
+                self.lr_net,
+                "a positive number",
+            ));
+        }
+        if self.inner_batch == 0 {
+            return Err(DistillError::invalid("inner_batch", 0, "at least 1"));
+        }
+        if self.outer_loop == Some(0) {
+            return Err(DistillError::invalid("outer_loop", 0, "at least 1"));
+        }
+        if let Some(d) = &self.dsa {
+            d.validate()?;
+        }
+        Ok(())
+    }
+
+    /// `(outer_loop, inner_loop)` for `ipc`: the explicit settings, else the reference table.
+    ///
+    /// # Errors
+    /// An invalid-parameter error when a loop is unset and `ipc` is not in [`LOOPS_BY_IPC`].
+    pub fn loops(&self, ipc: usize) -> Result<(usize, usize)> {
+        let table = LOOPS_BY_IPC
+            .iter()
+            .find(|(i, _)| *i == ipc)
+            .map(|(_, l)| *l);
+        match (self.outer_loop, self.inner_loop, table) {
+            (Some(o), Some(i), _) => Ok((o, i)),
+            (o, i, Some((to, ti))) => Ok((o.unwrap_or(to), i.unwrap_or(ti))),
+            _ => Err(DistillError::invalid(
+                "ipc (for outer_loop / inner_loop)",
+                ipc,
+                "1, 10, 20, 30, 40 or 50, or set outer_loop and inner_loop explicitly",
+            )),
+        }
+    }
+}
+
+/// `D(∇θ CE(f(real), c), ∇θ CE(f(syn), c))` (see [`gradient_distance`]) for one class, with the
+/// real gradient detached and the synthetic one keeping its graph, so the result is
+/// differentiable in `syn`. `params` must be tracked tensors (for example [`Network::params`]).
+///
+/// Correct second-order gradients need [`second_order::run`].
+///
+/// # Errors
+/// Network errors; [`DistillError::NoGradient`] if a parameter gets no gradient.
+pub fn matching_loss(
+    net: &Network,
+    params: &[Tensor],
+    real: &Tensor,
+    syn: &Tensor,
+    class: usize,
+) -> Result<Tensor> {
+    let grads_of = |x: &Tensor| -> Result<Vec<Tensor>> {
+        let labels = class_labels(class, x.dim(0)?, x.device())?;
+        let loss = Targets::Hard(labels).loss(&net.forward_with(params, x, true)?)?;
+        let store = loss.backward()?;
+        params
+            .iter()
+            .map(|p| {
+                store
+                    .get(p)
+                    .cloned()
+                    .ok_or_else(|| DistillError::NoGradient {
+                        objective: "gradient matching".into(),
+                        what: "a network parameter".into(),
+                    })
+            })
+            .collect()
+    };
+    let real_grads: Vec<Tensor> = grads_of(real)?.iter().map(Tensor::detach).collect();
+    let syn_grads = grads_of(syn)?;
+    gradient_distance(&real_grads, &syn_grads)
+}
+
+/// The DC/DSA objective.
+#[derive(Debug, Clone)]
+pub struct GradientMatching {
+    config: GradientMatchingConfig,
+    optimizer: MomentumSgd,
+}
+
+impl GradientMatching {
+    /// Validates `config`.
+    ///
+    /// # Errors
+    /// As [`GradientMatchingConfig::validate`].
+    pub fn new(config: GradientMatchingConfig) -> Result<Self> {
+        config.validate()?;
+        let optimizer = MomentumSgd::new(config.lr_img, config.momentum);
+        Ok(Self { config, optimizer })
+    }
+
+    fn step_impl(
+        &mut self,
+        syn: &mut SyntheticSet,
+        ctx: &DistillContext<'_>,
+        rng: &mut TrustRng,
+    ) -> Result<StepReport> {
+        let labels = hard_labels(syn, self.label())?.to_vec();
+        let (outer, inner) = self.config.loops(syn.ipc)?;
+        let shape = ctx.real.image_shape();
+        let device = ctx.real.device();
+        let dsa = match &self.config.dsa {
+            Some(c) => Some(Dsa::new(c.clone(), shape)?),
+            None => None,
+        };
+        let dtype = syn.images.dtype();
+        let mut net = Network::new(
+            &self.config.arch,
+            shape,
+            syn.num_classes,
+            dtype,
+            device,
+            &mut rng.fork(),
+        )?;
+        let inner_config = TrainConfig {
+            epochs: inner.max(1),
+            batch_size: self.config.inner_batch,
+            lr: self.config.lr_net,
+            momentum: 0.0,
+            weight_decay: 0.0,
+            lr_decay_epochs: Some(Vec::new()),
+            lr_decay_factor: 1.0,
+            augment: self.config.dsa.clone(),
+        };
+        let mut loss_sum = 0.0;
+        for outer_step in 0..outer {
+            // Real batches and transforms are drawn here, in a fixed order, so the worker thread
+            // consumes no randomness.
+            let mut batches = Vec::with_capacity(syn.num_classes);
+            for c in 0..syn.num_classes {
+                let real = ctx
+                    .real
+                    .sample(c, self.config.real_batch, rng)?
+                    .to_dtype(dtype)?;
+                let transform = dsa.as_ref().map(|d| d.sample_siamese(rng));
+                batches.push((real, transform));
+            }
+            let (loss, grad) = second_order::run(|| {
+                let params = net.params();
+                let mut total = Tensor::zeros((), dtype, device)?;
+                for (c, (real, transform)) in batches.iter().enumerate() {
+                    let s = syn.class_images(c)?;
+                    let (r, s) = match transform {
+                        Some(t) => (t.apply(real)?, t.apply(&s)?),
+                        None => (real.clone(), s),
+                    };
+                    total = (total + matching_loss(&net, &params, &r, &s, c)?)?;
+                }
+                let value = total.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+                Ok((value, image_gradient(&total, syn, self.label())?))
+            })?;
+            check_finite(loss, self.label(), ctx.iteration)?;
+            loss_sum += loss;
+            self.optimizer.step(&syn.images, &grad)?;
+            // The reference code skips the network update after the last outer step.
+            if outer_step + 1 < outer && inner > 0 {
+                let source = TensorSource::new(
+                    &syn.images.as_tensor().detach(),
+                    Targets::hard(&labels, device)?,
+                )?;
+                train(&mut net, &source, &inner_config, rng, device, &Silent)?;
+            }
+        }
+        Ok(StepReport {
+            loss: loss_sum / outer as f64,
+        })
+    }
+
+    fn label(&self) -> &'static str {
+        if self.config.dsa.is_some() {
+            "dsa"
+        } else {
+            "dc"
+        }
+    }
+}
+
+impl DistillObjective for GradientMatching {
+    fn name(&self) -> String {
+        self.label().into()
+    }
+    fn step(
+        &mut self,
+        syn: &mut SyntheticSet,
+        ctx: &DistillContext<'_>,
+        rng: &mut TrustRng,
+    ) -> trustdd_core::Result<StepReport> {
+        Ok(self.step_impl(syn, ctx, rng)?)
+    }
+}
+
+impl Objective for GradientMatching {
+    fn state(&self) -> Vec<(String, Tensor)> {
+        self.optimizer
+            .buffer()
+            .map(|b| vec![("image_momentum".to_string(), b.clone())])
+            .unwrap_or_default()
+    }
+    fn load_state(&mut self, state: &HashMap<String, Tensor>) -> Result<()> {
+        let buf = take_buffer(state, "image_momentum", &["image_momentum"], self.label())?;
+        self.optimizer.set_buffer(buf);
+        Ok(())
+    }
+}

@@ -1,0 +1,47 @@
+//! Dataset distillation for trustdd (ALGORITHMS.md §3).
+//!
+//! - Objectives, each a [`trustdd_core::DistillObjective`] (and an [`Objective`], whose state
+//!   can be checkpointed): [`Dm`] (distribution matching, first-order), [`GradientMatching`]
+//!   (DC, and DSA with Siamese augmentation; second-order), [`Mtt`] (trajectory matching over
+//!   [`train_experts`] trajectories, learnable α and optional soft labels; second-order).
+//! - [`second_order::run`]: correct second-order gradients on candle 0.11.1 with no environment
+//!   variable for the user to set.
+//! - [`save_set`] / [`load_set`] (safetensors with metadata, strict) and [`save_png_grid`].
+//! - [`Driver`]: iterations, periodic evaluation, checkpoints and bit-exact resume.
+//!
+//! Objectives read real data only through [`trustdd_core::RealSampler`] and draw every random
+//! choice from the [`trustdd_core::TrustRng`] they are given: same seed, same bytes.
+#![deny(missing_docs)]
+
+mod checkpoint;
+mod class_batches;
+mod distance;
+mod dm;
+mod driver;
+mod error;
+mod experts;
+mod gradient_matching;
+mod momentum;
+mod mtt;
+mod objective;
+mod png;
+pub mod second_order;
+mod set_file;
+mod tensor_file;
+
+pub use checkpoint::{config_hash, CheckpointSpec};
+pub use distance::{gradient_distance, COSINE_EPS};
+pub use dm::{dm_loss, Dm, DmConfig};
+pub use driver::{evaluate_set, DistillReport, Driver, DriverConfig, EvalPoint};
+pub use error::{DistillError, Result};
+pub use experts::{
+    load_trajectories, save_trajectories, train_experts, ExpertConfig, Trajectories,
+};
+pub use gradient_matching::{
+    matching_loss, GradientMatching, GradientMatchingConfig, LOOPS_BY_IPC,
+};
+pub use momentum::MomentumSgd;
+pub use mtt::{trajectory_loss, Mtt, MttConfig, StudentLabels, StudentStep};
+pub use objective::Objective;
+pub use png::save_png_grid;
+pub use set_file::{check_consistent, load_set, save_set, SetMetadata};

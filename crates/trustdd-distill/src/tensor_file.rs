@@ -1,0 +1,85 @@
+//! Safetensors bytes with string metadata: the one container of every file this crate writes.
+
+use crate::{DistillError, Result};
+use candle_core::safetensors::Load;
+use candle_core::{Device, Tensor};
+use safetensors::SafeTensors;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Tensors by name plus string metadata, as read from a file.
+pub(crate) struct TensorFile {
+    pub tensors: HashMap<String, Tensor>,
+    pub metadata: HashMap<String, String>,
+}
+
+/// Serialises `tensors` with `metadata` (tensors are made contiguous on the host first).
+pub(crate) fn encode(
+    tensors: &[(String, Tensor)],
+    metadata: HashMap<String, String>,
+) -> Result<Vec<u8>> {
+    let host = tensors
+        .iter()
+        .map(|(n, t)| Ok((n.clone(), t.to_device(&Device::Cpu)?.contiguous()?)))
+        .collect::<Result<Vec<_>>>()?;
+    safetensors::serialize(host, Some(metadata))
+        .map_err(|e| DistillError::invalid("safetensors encoding", e, "serialisable tensors"))
+}
+
+/// Reads the file at `path` (`format` names it in errors) onto `device`.
+pub(crate) fn read(path: &Path, format: &'static str, device: &Device) -> Result<TensorFile> {
+    let bytes = std::fs::read(path).map_err(|e| trustdd_core::Error::io(path, e))?;
+    let st = SafeTensors::deserialize(&bytes)
+        .map_err(|e| DistillError::format(path, format, e.to_string()))?;
+    let (_, header) = SafeTensors::read_metadata(&bytes)
+        .map_err(|e| DistillError::format(path, format, e.to_string()))?;
+    let metadata = header.metadata().clone().unwrap_or_default();
+    let mut tensors = HashMap::new();
+    for (name, view) in st.tensors() {
+        let t = view
+            .load(device)
+            .map_err(|e| DistillError::format(path, format, format!("tensor {name:?}: {e}")))?;
+        tensors.insert(name, t);
+    }
+    Ok(TensorFile { tensors, metadata })
+}
+
+impl TensorFile {
+    /// The metadata value `key`, or a format error naming it.
+    pub fn meta(&self, path: &Path, format: &'static str, key: &str) -> Result<&str> {
+        self.metadata
+            .get(key)
+            .map(String::as_str)
+            .ok_or_else(|| DistillError::format(path, format, format!("missing metadata {key:?}")))
+    }
+
+    /// Parses metadata `key` from JSON.
+    pub fn meta_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &Path,
+        format: &'static str,
+        key: &str,
+    ) -> Result<T> {
+        serde_json::from_str(self.meta(path, format, key)?)
+            .map_err(|e| DistillError::format(path, format, format!("metadata {key:?}: {e}")))
+    }
+
+    /// Removes and returns tensor `name`, or a format error naming it.
+    pub fn take(&mut self, path: &Path, format: &'static str, name: &str) -> Result<Tensor> {
+        self.tensors
+            .remove(name)
+            .ok_or_else(|| DistillError::format(path, format, format!("missing tensor {name:?}")))
+    }
+
+    /// Errors if any tensor is left that the reader did not take (strict loading).
+    pub fn finish(&self, path: &Path, format: &'static str) -> Result<()> {
+        match self.tensors.keys().next() {
+            Some(name) => Err(DistillError::format(
+                path,
+                format,
+                format!("unknown tensor {name:?}"),
+            )),
+            None => Ok(()),
+        }
+    }
+}

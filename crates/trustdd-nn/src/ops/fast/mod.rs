@@ -1,0 +1,37 @@
+//! Fast CPU kernels for the first-order paths, and the switch that chooses them.
+//!
+//! Convolution (im2col + GEMM with the `gemm` crate, parallel over the batch), instance norm
+//! (fused statistics and affine), 2×2 average pooling, ReLU, and the fused instance norm → ReLU →
+//! average pooling block of ConvNet are candle custom ops with a
+//! hand-written backward. A custom op's backward is not differentiable again, so the layers in
+//! [`crate::ops`] use them only when [`OpsMode::Fast`] is set on the thread (the default), no
+//! second-order request is in the environment ([`second_order_requested`]), and every tensor is
+//! an f32 or f64 CPU tensor; otherwise (CUDA, other dtypes, [`differentiable_scope`]) they use
+//! the stock candle ops, which are differentiable twice.
+//!
+//! The backward passes compute gradients only for operands that track gradients (`Var`s and
+//! results of tracked ops): unlike candle's own ops, asking the gradient store for a plain,
+//! untracked input tensor returns `None`.
+
+mod avg_pool;
+#[cfg(trustdd_avx512)]
+mod avx512;
+mod conv;
+mod elem;
+mod im2col;
+mod instance_norm;
+mod matmul;
+mod mode;
+mod norm_relu_pool;
+mod relu;
+
+pub(crate) use avg_pool::avg_pool2d_2x2;
+pub(crate) use conv::conv2d_bias;
+pub(crate) use instance_norm::instance_norm;
+pub(crate) use mode::fast_path_for;
+pub use mode::{
+    differentiable_scope, ops_mode, second_order_requested, set_ops_mode, DifferentiableGuard,
+    OpsMode,
+};
+pub(crate) use norm_relu_pool::instance_norm_relu_avg_pool;
+pub(crate) use relu::relu;

@@ -1,0 +1,124 @@
+//! The switch between the fast CPU kernels and the twice-differentiable stock candle ops.
+
+use candle_core::{DType, Device, Tensor};
+use std::cell::Cell;
+
+/// Which implementation the layers in [`crate::ops`] use on the current thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OpsMode {
+    /// Fused CPU kernels (candle custom ops) for f32/f64 CPU tensors: first-order gradients only,
+    /// because a custom op's backward is not differentiable again. The default.
+    #[default]
+    Fast,
+    /// Stock candle ops everywhere: slower, but every backward is itself differentiable, as
+    /// gradient matching and trajectory matching need.
+    Differentiable,
+}
+
+thread_local! {
+    static MODE: Cell<OpsMode> = const { Cell::new(OpsMode::Fast) };
+}
+
+/// The mode set on this thread ([`OpsMode::Fast`] unless changed).
+pub fn ops_mode() -> OpsMode {
+    MODE.with(Cell::get)
+}
+
+/// Sets this thread's mode and returns the previous one. Prefer [`differentiable_scope`] or
+/// [`DifferentiableGuard`], which restore the previous mode even on early return.
+pub fn set_ops_mode(mode: OpsMode) -> OpsMode {
+    MODE.with(|m| m.replace(mode))
+}
+
+/// Forces [`OpsMode::Differentiable`] on this thread until dropped, then restores the mode that
+/// was set before (guards nest).
+#[derive(Debug)]
+#[must_use = "the mode reverts as soon as the guard is dropped"]
+pub struct DifferentiableGuard {
+    previous: OpsMode,
+}
+
+impl DifferentiableGuard {
+    /// Switches this thread to [`OpsMode::Differentiable`].
+    pub fn new() -> Self {
+        Self {
+            previous: set_ops_mode(OpsMode::Differentiable),
+        }
+    }
+}
+
+impl Default for DifferentiableGuard {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for DifferentiableGuard {
+    fn drop(&mut self) {
+        set_ops_mode(self.previous);
+    }
+}
+
+/// Runs `f` with [`OpsMode::Differentiable`] on this thread (stock ops, differentiable twice),
+/// restoring the previous mode afterwards.
+pub fn differentiable_scope<R>(f: impl FnOnce() -> R) -> R {
+    let _guard = DifferentiableGuard::new();
+    f()
+}
+
+/// True when `CANDLE_GRAD_DO_NOT_DETACH` is set to a value candle counts as on (non-empty, not
+/// "0"): candle keeps the graph of a backward pass only then, so its presence signals that
+/// second-order gradients are wanted and the fast kernels would silently cut them.
+pub fn second_order_requested() -> bool {
+    std::env::var_os("CANDLE_GRAD_DO_NOT_DETACH").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Whether the fast kernels may run on these tensors: fast mode on this thread, no second-order
+/// request in the environment, every tensor on the CPU and of dtype f32 or f64 (all the same).
+pub(crate) fn fast_path_for(tensors: &[&Tensor]) -> bool {
+    let Some(first) = tensors.first() else {
+        return false;
+    };
+    let dtype = first.dtype();
+    ops_mode() == OpsMode::Fast
+        && matches!(dtype, DType::F32 | DType::F64)
+        && tensors
+            .iter()
+            .all(|t| matches!(t.device(), Device::Cpu) && t.dtype() == dtype)
+        && !second_order_requested()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guards_nest_and_restore() {
+        assert_eq!(ops_mode(), OpsMode::Fast);
+        {
+            let _outer = DifferentiableGuard::new();
+            assert_eq!(ops_mode(), OpsMode::Differentiable);
+            let inner = differentiable_scope(ops_mode);
+            assert_eq!(inner, OpsMode::Differentiable);
+            assert_eq!(ops_mode(), OpsMode::Differentiable);
+        }
+        assert_eq!(ops_mode(), OpsMode::Fast);
+    }
+
+    #[test]
+    fn only_float_cpu_tensors_take_the_fast_path() -> candle_core::Result<()> {
+        let f32s = Tensor::zeros(2, DType::F32, &Device::Cpu)?;
+        let f64s = Tensor::zeros(2, DType::F64, &Device::Cpu)?;
+        let halves = Tensor::zeros(2, DType::BF16, &Device::Cpu)?;
+        if second_order_requested() {
+            assert!(!fast_path_for(&[&f32s]));
+            return Ok(());
+        }
+        assert!(fast_path_for(&[&f32s, &f32s]));
+        assert!(fast_path_for(&[&f64s]));
+        assert!(!fast_path_for(&[&f32s, &f64s]), "mixed dtypes");
+        assert!(!fast_path_for(&[&halves]));
+        assert!(!differentiable_scope(|| fast_path_for(&[&f32s])));
+        Ok(())
+    }
+}
