@@ -88,13 +88,7 @@ pub(crate) fn load(
 ) -> Result<RunState> {
     let path: &Path = &spec.path;
     let mut file = read(path, FORMAT, device)?;
-    if file.meta(path, FORMAT, "format")? != FORMAT_TAG {
-        return Err(DistillError::format(
-            path,
-            FORMAT,
-            format!("format tag is not {FORMAT_TAG:?}"),
-        ));
-    }
+    file.expect_format_tag(path, FORMAT, FORMAT_TAG)?;
     let found = file.meta(path, FORMAT, "config_hash")?;
     if found != spec.config_hash {
         return Err(DistillError::CheckpointMismatch {

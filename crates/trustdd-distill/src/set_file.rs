@@ -161,13 +161,7 @@ pub(crate) fn label_kind(set: &SyntheticSet) -> &'static str {
 /// I/O errors; format errors naming the missing or unknown key or tensor; shape errors.
 pub fn load_set(path: &Path, device: &Device) -> Result<(SyntheticSet, SetMetadata)> {
     let mut file = read(path, FORMAT, device)?;
-    if file.meta(path, FORMAT, "format")? != FORMAT_TAG {
-        return Err(DistillError::format(
-            path,
-            FORMAT,
-            format!("format tag is not {FORMAT_TAG:?}"),
-        ));
-    }
+    file.expect_format_tag(path, FORMAT, FORMAT_TAG)?;
     let ipc: usize = file.meta_json(path, FORMAT, "ipc")?;
     let num_classes: usize = file.meta_json(path, FORMAT, "num_classes")?;
     let soft = match file.meta(path, FORMAT, "label_kind")? {

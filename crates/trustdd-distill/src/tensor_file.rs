@@ -53,6 +53,19 @@ impl TensorFile {
             .ok_or_else(|| DistillError::format(path, format, format!("missing metadata {key:?}")))
     }
 
+    /// Errors unless metadata `"format"` equals `tag` (a checkpoint is not a synthetic set, and
+    /// the reverse).
+    pub fn expect_format_tag(&self, path: &Path, format: &'static str, tag: &str) -> Result<()> {
+        if self.meta(path, format, "format")? != tag {
+            return Err(DistillError::format(
+                path,
+                format,
+                format!("format tag is not {tag:?}"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Parses metadata `key` from JSON.
     pub fn meta_json<T: serde::de::DeserializeOwned>(
         &self,
