@@ -6,7 +6,10 @@ use crate::{DistillError, Result};
 use candle_core::{DType, Device, Tensor};
 use std::collections::HashMap;
 use std::path::Path;
-use trustdd_core::{write_atomic, Progress, ProgressEvent, RealSampler, Silent, TrustRng};
+use std::sync::Arc;
+use trustdd_core::{
+    write_atomic, ImageShape, Progress, ProgressEvent, RealSampler, Silent, TrustRng,
+};
 use trustdd_nn::{ArchConfig, Network};
 use trustdd_train::dsa::DsaConfig;
 use trustdd_train::{train, Targets, TensorSource, TrainConfig};
@@ -62,6 +65,42 @@ pub fn train_experts(
     rng: &mut TrustRng,
     progress: &dyn Progress,
 ) -> Result<Trajectories> {
+    check_counts(config)?;
+    let mut data = Some(ExpertData::from_sampler(real, dtype)?);
+    run_experts(config, dtype, rng, progress, &mut |_, _| Ok(data.take()))
+}
+
+/// As [`train_experts`], but the real data may change during training: `sampler_for(expert,
+/// epoch)` is called before every epoch (0-based) and its sampler trains that epoch. Returning
+/// the same `Arc` as the previous call reuses the batch already materialised; a new one (for
+/// example a refreshed trust partition) is materialised again. With a sampler that never changes
+/// this is exactly [`train_experts`] (same random draws, same trajectories).
+///
+/// Every sampler must have the image shape, class count and device of the first one.
+///
+/// # Errors
+/// Invalid settings; errors of `sampler_for`; training errors.
+pub fn train_experts_with(
+    config: &ExpertConfig,
+    dtype: DType,
+    rng: &mut TrustRng,
+    progress: &dyn Progress,
+    sampler_for: &mut dyn FnMut(usize, usize) -> Result<Arc<dyn RealSampler>>,
+) -> Result<Trajectories> {
+    check_counts(config)?;
+    let mut last: Option<Arc<dyn RealSampler>> = None;
+    run_experts(config, dtype, rng, progress, &mut |e, t| {
+        let sampler = sampler_for(e, t)?;
+        if last.as_ref().is_some_and(|l| Arc::ptr_eq(l, &sampler)) {
+            return Ok(None);
+        }
+        let data = ExpertData::from_sampler(sampler.as_ref(), dtype)?;
+        last = Some(sampler);
+        Ok(Some(data))
+    })
+}
+
+fn check_counts(config: &ExpertConfig) -> Result<()> {
     if config.experts == 0 || config.epochs == 0 {
         return Err(DistillError::invalid(
             "mtt experts / expert_epochs",
@@ -69,14 +108,45 @@ pub fn train_experts(
             "both at least 1",
         ));
     }
-    let (mut ids, mut labels) = (Vec::new(), Vec::new());
-    for c in 0..real.num_classes() {
-        ids.extend_from_slice(real.class_members(c));
-        labels.extend(std::iter::repeat_n(c as u32, real.class_members(c).len()));
+    Ok(())
+}
+
+/// One sampler's examples, materialised for training.
+struct ExpertData {
+    source: TensorSource,
+    shape: ImageShape,
+    classes: usize,
+    device: Device,
+}
+
+impl ExpertData {
+    fn from_sampler(real: &dyn RealSampler, dtype: DType) -> Result<Self> {
+        let (mut ids, mut labels) = (Vec::new(), Vec::new());
+        for c in 0..real.num_classes() {
+            ids.extend_from_slice(real.class_members(c));
+            labels.extend(std::iter::repeat_n(c as u32, real.class_members(c).len()));
+        }
+        let device = real.device().clone();
+        let images = real.images(&ids)?.to_dtype(dtype)?;
+        let source = TensorSource::new(&images, Targets::hard(&labels, &device)?)?;
+        Ok(Self {
+            source,
+            shape: real.image_shape(),
+            classes: real.num_classes(),
+            device,
+        })
     }
-    let device = real.device();
-    let images = real.images(&ids)?.to_dtype(dtype)?;
-    let source = TensorSource::new(&images, Targets::hard(&labels, device)?)?;
+}
+
+/// The expert loop; `next(expert, epoch)` gives new data for that epoch or `None` to keep the
+/// current data (it must give data on its first call).
+fn run_experts(
+    config: &ExpertConfig,
+    dtype: DType,
+    rng: &mut TrustRng,
+    progress: &dyn Progress,
+    next: &mut dyn FnMut(usize, usize) -> Result<Option<ExpertData>>,
+) -> Result<Trajectories> {
     let epoch = TrainConfig {
         epochs: 1,
         batch_size: config.batch_size,
@@ -89,18 +159,37 @@ pub fn train_experts(
     };
     let total = (config.experts * config.epochs) as u64;
     let mut experts = Vec::with_capacity(config.experts);
+    let mut data: Option<ExpertData> = None;
     for e in 0..config.experts {
+        if let Some(d) = next(e, 0)? {
+            data = Some(d);
+        }
+        let Some(first) = data.as_ref() else {
+            return Err(DistillError::invalid(
+                "expert training data",
+                "none",
+                "a sampler before the first epoch",
+            ));
+        };
         let mut net = Network::new(
             &config.arch,
-            real.image_shape(),
-            real.num_classes(),
+            first.shape,
+            first.classes,
             dtype,
-            device,
+            &first.device,
             &mut rng.fork(),
         )?;
         let mut trajectory = vec![Network::flatten(&net.detached_params())?];
         for t in 0..config.epochs {
-            let r = train(&mut net, &source, &epoch, rng, device, &Silent)?;
+            if t > 0 {
+                if let Some(d) = next(e, t)? {
+                    data = Some(d);
+                }
+            }
+            let d = data.as_ref().ok_or_else(|| {
+                DistillError::invalid("expert training data", "none", "a sampler")
+            })?;
+            let r = train(&mut net, &d.source, &epoch, rng, &d.device, &Silent)?;
             trajectory.push(Network::flatten(&net.detached_params())?);
             progress.report(ProgressEvent {
                 stage: "experts",

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use trustdd_core::{DistillContext, DistillObjective, Silent, StepReport, SyntheticSet, TrustRng};
 use trustdd_nn::{ArchConfig, Network};
 use trustdd_train::dsa::{Dsa, DsaConfig};
-use trustdd_train::{train, Targets, TensorSource, TrainConfig};
+use trustdd_train::{soft_cross_entropy, train, Targets, TensorSource, TrainConfig};
 
 /// `(outer_loop, inner_loop)` of the reference code for each IPC it was run with.
 pub const LOOPS_BY_IPC: [(usize, (usize, usize)); 6] = [
@@ -21,6 +21,26 @@ pub const LOOPS_BY_IPC: [(usize, (usize, usize)); 6] = [
     (40, (40, 15)),
     (50, (50, 10)),
 ];
+
+/// Which loss's parameter gradients are matched.
+///
+/// `CrossEntropy` is DC/DSA. `OutlierExposure` learns an OUTLIER set S_o (TrustDD, ALGORITHMS.md
+/// §7): the synthetic set's "classes" are outlier groups (no class meaning), the network keeps the
+/// in-distribution class count `num_classes`, and both sides use
+/// L_OE(z) = mean[logsumexp z − mean_k z], i.e. cross-entropy to the uniform distribution; the
+/// inner network training also minimises L_OE on the (detached) outlier set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MatchLoss {
+    /// `CE(f(x), c)` with the synthetic set's class labels (DC/DSA).
+    #[default]
+    CrossEntropy,
+    /// `L_OE(f(x))` with a network of `num_classes` in-distribution outputs.
+    OutlierExposure {
+        /// The in-distribution class count K (the network's output size).
+        num_classes: usize,
+    },
+}
 
 /// DC/DSA settings; `Default` holds the paper's values for DC (no augmentation).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,6 +65,8 @@ pub struct GradientMatchingConfig {
     /// `None`: DC. `Some`: DSA, the same Siamese transform on each class's real and synthetic
     /// batch (and per-sample DSA in the inner training, as the reference code).
     pub dsa: Option<DsaConfig>,
+    /// The matched loss (default cross-entropy: DC/DSA).
+    pub loss: MatchLoss,
 }
 
 impl Default for GradientMatchingConfig {
@@ -59,6 +81,7 @@ impl Default for GradientMatchingConfig {
             outer_loop: None,
             inner_loop: None,
             dsa: None,
+            loss: MatchLoss::CrossEntropy,
         }
     }
 }
@@ -90,6 +113,13 @@ impl GradientMatchingConfig {
         }
         if let Some(d) = &self.dsa {
             d.validate()?;
+        }
+        if self.loss == (MatchLoss::OutlierExposure { num_classes: 0 }) {
+            return Err(DistillError::invalid(
+                "loss num_classes (outlier exposure)",
+                0,
+                "at least 1 in-distribution class",
+            ));
         }
         Ok(())
     }
@@ -130,9 +160,45 @@ pub fn matching_loss(
     syn: &Tensor,
     class: usize,
 ) -> Result<Tensor> {
+    let ce = |logits: &Tensor| -> Result<Tensor> {
+        let labels = class_labels(class, logits.dim(0)?, logits.device())?;
+        Ok(Targets::Hard(labels).loss(logits)?)
+    };
+    match_gradients(net, params, real, syn, &ce)
+}
+
+/// `D(∇θ L_OE(f(real)), ∇θ L_OE(f(syn)))`: [`matching_loss`] with the outlier-exposure loss
+/// (cross-entropy to the uniform distribution over the network's outputs) on both sides.
+///
+/// # Errors
+/// As [`matching_loss`].
+pub fn outlier_matching_loss(
+    net: &Network,
+    params: &[Tensor],
+    real: &Tensor,
+    syn: &Tensor,
+) -> Result<Tensor> {
+    match_gradients(net, params, real, syn, &uniform_cross_entropy)
+}
+
+/// Mean cross-entropy of `logits` (`N×K`) to the uniform distribution: L_OE.
+fn uniform_cross_entropy(logits: &Tensor) -> Result<Tensor> {
+    let (n, k) = logits.dims2()?;
+    let uniform =
+        Tensor::full(1.0 / k as f64, (n, k), logits.device())?.to_dtype(logits.dtype())?;
+    Ok(soft_cross_entropy(logits, &uniform)?)
+}
+
+/// The gradient distance between `∇θ loss(f(real))` (detached) and `∇θ loss(f(syn))`.
+fn match_gradients(
+    net: &Network,
+    params: &[Tensor],
+    real: &Tensor,
+    syn: &Tensor,
+    loss_of: &dyn Fn(&Tensor) -> Result<Tensor>,
+) -> Result<Tensor> {
     let grads_of = |x: &Tensor| -> Result<Vec<Tensor>> {
-        let labels = class_labels(class, x.dim(0)?, x.device())?;
-        let loss = Targets::Hard(labels).loss(&net.forward_with(params, x, true)?)?;
+        let loss = loss_of(&net.forward_with(params, x, true)?)?;
         let store = loss.backward()?;
         params
             .iter()
@@ -185,10 +251,14 @@ impl GradientMatching {
             None => None,
         };
         let dtype = syn.images.dtype();
+        let net_classes = match self.config.loss {
+            MatchLoss::CrossEntropy => syn.num_classes,
+            MatchLoss::OutlierExposure { num_classes } => num_classes,
+        };
         let mut net = Network::new(
             &self.config.arch,
             shape,
-            syn.num_classes,
+            net_classes,
             dtype,
             device,
             &mut rng.fork(),
@@ -225,7 +295,13 @@ impl GradientMatching {
                         Some(t) => (t.apply(real)?, t.apply(&s)?),
                         None => (real.clone(), s),
                     };
-                    total = (total + matching_loss(&net, &params, &r, &s, c)?)?;
+                    let term = match self.config.loss {
+                        MatchLoss::CrossEntropy => matching_loss(&net, &params, &r, &s, c)?,
+                        MatchLoss::OutlierExposure { .. } => {
+                            outlier_matching_loss(&net, &params, &r, &s)?
+                        }
+                    };
+                    total = (total + term)?;
                 }
                 let value = total.to_dtype(DType::F64)?.to_scalar::<f64>()?;
                 Ok((value, image_gradient(&total, syn, self.label())?))
@@ -235,10 +311,16 @@ impl GradientMatching {
             self.optimizer.step(&syn.images, &grad)?;
             // The reference code skips the network update after the last outer step.
             if outer_step + 1 < outer && inner > 0 {
-                let source = TensorSource::new(
-                    &syn.images.as_tensor().detach(),
-                    Targets::hard(&labels, device)?,
-                )?;
+                let targets = match self.config.loss {
+                    MatchLoss::CrossEntropy => Targets::hard(&labels, device)?,
+                    // Minimising L_OE on the outlier set is CE to uniform targets.
+                    MatchLoss::OutlierExposure { num_classes } => Targets::Soft(Tensor::full(
+                        1.0 / num_classes as f32,
+                        (labels.len(), num_classes),
+                        device,
+                    )?),
+                };
+                let source = TensorSource::new(&syn.images.as_tensor().detach(), targets)?;
                 train(&mut net, &source, &inner_config, rng, device, &Silent)?;
             }
         }
@@ -248,10 +330,11 @@ impl GradientMatching {
     }
 
     fn label(&self) -> &'static str {
-        if self.config.dsa.is_some() {
-            "dsa"
-        } else {
-            "dc"
+        match (self.config.dsa.is_some(), self.config.loss) {
+            (true, MatchLoss::CrossEntropy) => "dsa",
+            (false, MatchLoss::CrossEntropy) => "dc",
+            (true, MatchLoss::OutlierExposure { .. }) => "dsa-oe",
+            (false, MatchLoss::OutlierExposure { .. }) => "dc-oe",
         }
     }
 }
@@ -280,6 +363,92 @@ impl Objective for GradientMatching {
     fn load_state(&mut self, state: &HashMap<String, Tensor>) -> Result<()> {
         let buf = take_buffer(state, "image_momentum", &["image_momentum"], self.label())?;
         self.optimizer.set_buffer(buf);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+    use trustdd_core::ImageShape;
+    use trustdd_nn::ConvNetConfig;
+
+    /// Central-difference step and tolerance for f64 (as in tests/common).
+    const FD_STEP: f64 = 1e-5;
+    const GRAD_REL_TOL: f64 = 1e-6;
+
+    fn randn(shape: &[usize], rng: &mut TrustRng) -> Tensor {
+        let n = shape.iter().product();
+        let v: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+        Tensor::from_vec(v, shape, &Device::Cpu).unwrap()
+    }
+
+    #[test]
+    fn outlier_matching_gradient_matches_finite_differences() -> anyhow::Result<()> {
+        let mut rng = TrustRng::new(11);
+        let shape = ImageShape::new(1, 8, 8);
+        let arch = ArchConfig::ConvNet(ConvNetConfig {
+            width: 3,
+            depth: 2,
+            ..ConvNetConfig::default()
+        });
+        // Three in-distribution classes; the outlier group has no class of its own.
+        let net = Network::new(&arch, shape, 3, DType::F64, &Device::Cpu, &mut rng)?;
+        let real = randn(&[3, 1, 8, 8], &mut rng);
+        let syn = randn(&[2, 1, 8, 8], &mut rng);
+        let loss =
+            |x: &Tensor| -> Result<Tensor> { outlier_matching_loss(&net, &net.params(), &real, x) };
+        let (auto, numeric) = second_order::run(|| {
+            let var = Var::from_tensor(&syn)?;
+            let grads = loss(var.as_tensor())?.backward()?;
+            let auto = grads
+                .get(var.as_tensor())
+                .map(|g| g.flatten_all()?.to_vec1::<f64>())
+                .transpose()?
+                .unwrap_or_default();
+            let base = syn.flatten_all()?.to_vec1::<f64>()?;
+            let at = |j: usize, d: f64| -> Result<f64> {
+                let mut v = base.clone();
+                v[j] += d;
+                let x = Tensor::from_vec(v, syn.dims(), &Device::Cpu)?;
+                Ok(loss(&x)?.to_scalar::<f64>()?)
+            };
+            let numeric = (0..base.len())
+                .step_by(5)
+                .map(|j| Ok((at(j, FD_STEP)? - at(j, -FD_STEP)?) / (2.0 * FD_STEP)))
+                .collect::<Result<Vec<f64>>>()?;
+            Ok((auto, numeric))
+        })?;
+        assert_eq!(auto.len(), syn.elem_count(), "no gradient reached syn");
+        let picked: Vec<f64> = (0..auto.len()).step_by(5).map(|j| auto[j]).collect();
+        let num: f64 = picked
+            .iter()
+            .zip(&numeric)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum();
+        let den: f64 = numeric.iter().map(|b| b * b).sum();
+        let rel = (num / den).sqrt();
+        assert!(den > 0.0 && rel < GRAD_REL_TOL, "relative error {rel:.3e}");
+        Ok(())
+    }
+
+    #[test]
+    fn match_loss_defaults_to_cross_entropy_and_parses() -> anyhow::Result<()> {
+        let c: GradientMatchingConfig = serde_json::from_str("{}")?;
+        assert_eq!(c.loss, MatchLoss::CrossEntropy);
+        let c: GradientMatchingConfig =
+            serde_json::from_str(r#"{"loss": {"kind": "outlier_exposure", "num_classes": 10}}"#)?;
+        assert_eq!(c.loss, MatchLoss::OutlierExposure { num_classes: 10 });
+        let zero = GradientMatchingConfig {
+            loss: MatchLoss::OutlierExposure { num_classes: 0 },
+            ..GradientMatchingConfig::default()
+        };
+        assert!(zero
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("num_classes"));
         Ok(())
     }
 }

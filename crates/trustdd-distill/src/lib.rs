@@ -35,10 +35,12 @@ pub use dm::{dm_loss, Dm, DmConfig};
 pub use driver::{evaluate_set, DistillReport, Driver, DriverConfig, EvalPoint};
 pub use error::{DistillError, Result};
 pub use experts::{
-    load_trajectories, save_trajectories, train_experts, ExpertConfig, Trajectories,
+    load_trajectories, save_trajectories, train_experts, train_experts_with, ExpertConfig,
+    Trajectories,
 };
 pub use gradient_matching::{
-    matching_loss, GradientMatching, GradientMatchingConfig, LOOPS_BY_IPC,
+    matching_loss, outlier_matching_loss, GradientMatching, GradientMatchingConfig, MatchLoss,
+    LOOPS_BY_IPC,
 };
 pub use momentum::MomentumSgd;
 pub use mtt::{trajectory_loss, Mtt, MttConfig, StudentLabels, StudentStep};

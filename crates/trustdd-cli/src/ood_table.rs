@@ -1,0 +1,109 @@
+//! OOD sets named on the command line, and the OOD table `trustdd distill --outliers` and
+//! `trustdd ood` print.
+
+use anyhow::{bail, Context, Result};
+use candle_core::Device;
+use std::io::Write;
+use std::path::Path;
+use trustdd_core::{ImageDataset, TrustRng};
+use trustdd_data::{embedded_mnist, DatasetName, Split};
+use trustdd_ood::{OodReport, OodSet, ScoreKind};
+
+/// The OOD sets used when none are named: noise images and a corruption that pseudo-outlier
+/// exposure does not train on (`mix`), plus the MNIST digits for the other 28×28 grey datasets.
+pub fn default_ood_sets(dataset: &str) -> Vec<String> {
+    let mut sets = Vec::new();
+    if ["fashion-mnist", "kmnist"].contains(&dataset) {
+        sets.push("digits".to_string());
+    }
+    sets.extend(["gaussian", "uniform", "corrupt:mix"].map(String::from));
+    sets
+}
+
+/// Builds the OOD sets named in `names`: `gaussian`, `uniform`, `corrupt:<generators>`,
+/// `digits` (the embedded MNIST test digits), or any dataset name (its test split, from
+/// `data_dir`), each shaped and preprocessed like `test`.
+pub fn build_ood_sets(
+    names: &[String],
+    test: &ImageDataset,
+    data_dir: Option<&Path>,
+    seed: u64,
+    device: &Device,
+) -> Result<Vec<OodSet>> {
+    if names.is_empty() {
+        bail!("invalid ood_sets = []: expected at least one OOD set");
+    }
+    names
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            // One stream per set, so adding a set does not change the others.
+            let mut rng = TrustRng::for_item(seed, 1000 + k as u64);
+            if let Some(set) = OodSet::builtin(name, test, &mut rng, device)? {
+                return Ok(set);
+            }
+            let other = match name.as_str() {
+                "digits" => embedded_mnist()?.1.with_name("digits"),
+                other => {
+                    let dir = data_dir
+                        .context("an OOD dataset needs a data folder: --data-dir or TRUSTDD_DATA")?;
+                    DatasetName::parse(other)
+                        .with_context(|| format!("OOD set {other:?}: expected gaussian, uniform, corrupt:<generators>, digits or a dataset name"))?
+                        .load(dir, Split::Test)?
+                }
+            };
+            Ok(OodSet::from_dataset(
+                &other,
+                test.shape(),
+                test.preprocess(),
+                device,
+            )?)
+        })
+        .collect()
+}
+
+/// Parses the score shown in tables.
+pub fn parse_score(name: &str) -> Result<ScoreKind> {
+    Ok(match name {
+        "msp" => ScoreKind::Msp,
+        "max_logit" | "maxlogit" => ScoreKind::MaxLogit,
+        "energy" => ScoreKind::Energy,
+        other => bail!("invalid ood score {other:?}: expected msp, max_logit or energy"),
+    })
+}
+
+/// Prints accuracy and, per OOD set, AUROC and FPR95 under `score` for each labelled report
+/// (for example the plain distilled set and the set with distilled outliers), first network.
+pub fn print_ood_table(reports: &[(&str, &OodReport)], score: ScoreKind) -> Result<()> {
+    let mut w = std::io::stdout().lock();
+    writeln!(
+        w,
+        "| training set | network | OOD set | AUROC ({score:?}) | FPR95 | test accuracy |"
+    )?;
+    writeln!(w, "|---|---|---|---|---|---|")?;
+    for (label, report) in reports {
+        for arch in &report.architectures {
+            let Some(s) = arch.scores.iter().find(|s| s.score == score) else {
+                continue;
+            };
+            let acc = format!(
+                "{:.2} ± {:.2}%",
+                100.0 * arch.accuracy.mean,
+                100.0 * arch.accuracy.std
+            );
+            let rows = s
+                .sets
+                .iter()
+                .map(|set| (set.name.as_str(), &set.summary))
+                .chain(std::iter::once(("mean", &s.mean_over_sets)));
+            for (set, m) in rows {
+                writeln!(
+                    w,
+                    "| {label} | {} | {set} | {:.2} ± {:.2} | {:.2} ± {:.2} | {acc} |",
+                    arch.name, m.auroc.mean, m.auroc.std, m.fpr95.mean, m.fpr95.std
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! MTT at IPC 10 with a bounded student batch (`batch_syn`): the unrolled graph's memory grows
+//! with the images per student step, so IPC 10 runs on a CPU only with a batch smaller than the
+//! whole set. The update must then touch exactly the images some student step drew.
+
+mod common;
+
+use anyhow::Result;
+use candle_core::DType;
+use common::{tiny_arch, tiny_net, tiny_sampler};
+use trustdd_core::{DistillContext, DistillObjective, Silent, SyntheticSet, TrustRng};
+use trustdd_distill::{Mtt, MttConfig, Trajectories};
+use trustdd_nn::Network;
+
+#[test]
+fn ipc10_with_a_bounded_student_batch_updates_only_drawn_images() -> Result<()> {
+    let (classes, ipc, batch, steps) = (2, 10, 3, 2);
+    let sampler = tiny_sampler(classes, 12, 5)?;
+    let mut rng = TrustRng::new(21);
+    let mut syn = SyntheticSet::from_real(&sampler, ipc, &mut rng)?;
+    // f64 trajectories need f64 images; the tiny sampler gives f32.
+    syn.images = candle_core::Var::from_tensor(&syn.images.as_tensor().to_dtype(DType::F64)?)?;
+    let shape = sampler.dataset().shape();
+    let start = Network::flatten(&tiny_net(shape, classes, &mut rng)?.detached_params())?;
+    let target = Network::flatten(&tiny_net(shape, classes, &mut rng)?.detached_params())?;
+    let trajectories = Trajectories {
+        experts: vec![vec![start, target]],
+    };
+    let config = MttConfig {
+        arch: tiny_arch(),
+        syn_steps: steps,
+        expert_epochs: 1,
+        max_start_epoch: 1,
+        batch_syn: Some(batch),
+        dsa: None,
+        ..MttConfig::default()
+    };
+    let mut mtt = Mtt::new(config, trajectories)?;
+    let before = syn.images.as_tensor().flatten_from(1)?.to_vec2::<f64>()?;
+    let ctx = DistillContext {
+        real: &sampler,
+        iteration: 0,
+        progress: &Silent,
+    };
+    let report = mtt.step(&mut syn, &ctx, &mut rng)?;
+    assert!(report.loss.is_finite());
+    let after = syn.images.as_tensor().flatten_from(1)?.to_vec2::<f64>()?;
+    let changed = before.iter().zip(&after).filter(|(b, a)| b != a).count();
+    assert_eq!(before.len(), classes * ipc);
+    // Each student step draws `batch` distinct images; at least one image moved, and no image
+    // outside the (at most steps × batch) drawn ones.
+    assert!(
+        (1..=steps * batch).contains(&changed),
+        "{changed} of {} images changed",
+        before.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,47 @@
+//! TrustDD: pseudo-outlier exposure and OOD detection, ALGORITHMS.md §7.
+//!
+//! - [`generators`]: pseudo-outlier corruptions ([`trustdd_core::OutlierGenerator`]s) and
+//!   [`GeneratorList`] with its spec parser (`"poe"`, `"jigsaw:4,pixelate:0.25"`).
+//! - [`PseudoOutlierSampler`]: a [`trustdd_core::RealSampler`] whose "class" `g` is real images
+//!   corrupted by generator `g`, so the existing objectives distil the outlier set S_o
+//!   ([`init_outlier_set`], [`distill_outliers`], [`outlier_gradient_matching_config`]), saved
+//!   beside S ([`save_outliers`] / [`load_outliers`]).
+//! - [`oe_loss`], and [`OeSource`]: training on S with `CE + λ·L_OE` on S_o through the ordinary
+//!   training loop.
+//! - [`scores()`] (MSP, MaxLogit, Energy), [`metrics`] (AUROC, AUPR-In/Out, FPR95, as
+//!   scikit-learn), [`OodSet`] builders, and [`evaluate_ood`], the OOD evaluation protocol.
+//!
+//! What follows the paper: the four corruptions, S_o of the same size as S with slot `k` drawn
+//! from corruption `k mod 4`, matching ∇θ L_OE (DC/DSA) or embedding means per slot group (DM),
+//! the training loss `CE + λ L_OE` with λ = 0.5, the scores and metrics. What is reconstructed
+//! (documented where it is implemented): the corruption parameters' details, the size rounding
+//! of S_o, how mini-batches mix S and S_o, the inner network training of outlier gradient
+//! matching, and the noise OOD sets.
+#![deny(missing_docs)]
+
+mod error;
+mod evaluate;
+pub mod generators;
+pub mod metrics;
+mod oe;
+mod ood_sets;
+mod outlier_set;
+mod report;
+mod sampler;
+mod scores;
+mod train_oe;
+
+pub use error::{OodError, Result};
+pub use evaluate::{evaluate_ood, OodEvalConfig};
+pub use generators::{GeneratorList, Invert, Jigsaw, Mix, Pixelate, Speckle, POE_SPEC};
+pub use metrics::{ood_metrics, OodMetrics};
+pub use oe::oe_loss;
+pub use ood_sets::OodSet;
+pub use outlier_set::{
+    distill_outliers, init_outlier_set, load_outliers, outlier_gradient_matching_config,
+    outlier_ipc, save_outliers, OUTLIER_FILE,
+};
+pub use report::{ArchOod, MeanStd, MetricsSummary, OodReport, ScoreOod, SetOod};
+pub use sampler::PseudoOutlierSampler;
+pub use scores::{scores, ScoreKind};
+pub use train_oe::{OeSource, DEFAULT_LAMBDA};

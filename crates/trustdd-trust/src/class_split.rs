@@ -1,0 +1,316 @@
+//! The class-wise dynamic threshold of TAD's outer loop (ALGORITHMS.md §6): for each observed
+//! class, min–max normalise its samples' losses, fit a two-component GMM, trust the low-loss
+//! side. Refitted every round, so each class gets its own threshold as the proxy changes.
+//!
+//! Follows the paper's description: class-wise GMM on normalised per-sample losses, trusted =
+//! posterior of the low-mean component > τ, guards for clean classes. Reconstructed details:
+//! - the decision is made monotone in the loss: a sample is trusted iff its normalised loss is
+//!   below the point in `[mean_low, mean_high]` where the posterior crosses τ (found by
+//!   bisection). Without this, unequal variances let the far low tail of a narrow clean
+//!   component, or the far high tail of a wide one, land on the wrong side;
+//! - the guards' fallback trusts the `fallback_quantile` smallest losses of the class, and of
+//!   those only samples whose raw loss is at most `fallback_max_loss` [ln 2: the proxy gives the
+//!   observed label probability ≥ 1/2]. The cap matters under heavy pair noise (MNIST 5↔6 at
+//!   40%): such a class holds two modes of similar size, the proxy cannot make its losses
+//!   bimodal, the guard fires, and a quantile alone would trust most of the wrong half.
+
+use crate::error::{Result, TrustError};
+use crate::gmm::{Gmm2, GmmConfig};
+use serde::{Deserialize, Serialize};
+
+/// Settings of the class-wise split.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SplitConfig {
+    /// Trust when the low-loss component's posterior exceeds τ (default 0.5).
+    pub tau: f64,
+    /// The mixture's EM settings.
+    pub gmm: GmmConfig,
+    /// Means (of normalised losses, in [0, 1]) closer than this mean no noisy mode: fall back
+    /// (default 0.15).
+    pub min_mean_gap: f64,
+    /// A component lighter than this means no noisy mode: fall back (default 0.05).
+    pub min_component_weight: f64,
+    /// The fallback trusts the `⌈q·n⌉` smallest losses of the class (default 0.9)...
+    pub fallback_quantile: f64,
+    /// ... that are at most this raw loss (default ln 2: the proxy's probability of the observed
+    /// label is at least 1/2; `inf` turns the cap off).
+    pub fallback_max_loss: f64,
+}
+
+impl Default for SplitConfig {
+    fn default() -> Self {
+        Self {
+            tau: 0.5,
+            gmm: GmmConfig::default(),
+            min_mean_gap: 0.15,
+            min_component_weight: 0.05,
+            fallback_quantile: 0.9,
+            fallback_max_loss: std::f64::consts::LN_2,
+        }
+    }
+}
+
+impl SplitConfig {
+    /// Checks the ranges.
+    ///
+    /// # Errors
+    /// An invalid-parameter error naming the field.
+    pub fn validate(&self) -> Result<()> {
+        let unit = |name: &str, v: f64, open_low: bool| -> Result<()> {
+            let ok = v.is_finite() && v <= 1.0 && if open_low { v > 0.0 } else { v >= 0.0 };
+            if ok {
+                Ok(())
+            } else {
+                let range = if open_low { "(0, 1]" } else { "[0, 1]" };
+                Err(TrustError::invalid(name, v, format!("a number in {range}")))
+            }
+        };
+        if !(self.tau.is_finite() && self.tau > 0.0 && self.tau < 1.0) {
+            return Err(TrustError::invalid("tau", self.tau, "a number in (0, 1)"));
+        }
+        unit("min_mean_gap", self.min_mean_gap, false)?;
+        unit("min_component_weight", self.min_component_weight, false)?;
+        unit("fallback_quantile", self.fallback_quantile, true)?;
+        if self.fallback_max_loss.is_nan() || self.fallback_max_loss <= 0.0 {
+            return Err(TrustError::invalid(
+                "fallback_max_loss",
+                self.fallback_max_loss,
+                "a positive number (inf: no cap)",
+            ));
+        }
+        self.gmm.validate()
+    }
+}
+
+/// How a class was split this round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SplitRule {
+    /// The GMM threshold.
+    Gmm,
+    /// A guard fired (means too close or a component too light): loss quantile, capped at
+    /// `fallback_max_loss`.
+    QuantileFallback,
+    /// All losses equal: the whole class is trusted.
+    Constant,
+    /// One sample: trusted.
+    Single,
+}
+
+/// One class's split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassSplit {
+    /// The observed class.
+    pub class: usize,
+    /// Samples observed with this label.
+    pub size: usize,
+    /// How many of them the split trusts.
+    pub trusted: usize,
+    /// The normalised loss at or below which samples are trusted (`None` for constant or single).
+    pub threshold: Option<f64>,
+    /// Which rule decided.
+    pub rule: SplitRule,
+    /// The fitted mixture (means and weights are on normalised losses), when one was fitted.
+    pub gmm: Option<Gmm2>,
+}
+
+/// Splits every observed class; returns `trusted[i]` and the per-class record (classes with no
+/// sample are omitted).
+///
+/// # Errors
+/// A shape error when `losses` and `labels` differ in length; an invalid configuration;
+/// non-finite losses.
+pub fn split_classes(
+    losses: &[f64],
+    labels: &[u32],
+    num_classes: usize,
+    config: &SplitConfig,
+) -> Result<(Vec<bool>, Vec<ClassSplit>)> {
+    config.validate()?;
+    if losses.len() != labels.len() {
+        return Err(TrustError::shape(
+            "losses per label",
+            labels.len(),
+            losses.len(),
+        ));
+    }
+    crate::error::check_finite(losses, "per-sample losses")?;
+    trustdd_core::check_labels(labels, num_classes, "observed labels")?;
+    let mut trusted = vec![false; losses.len()];
+    let mut record = Vec::new();
+    for (class, members) in trustdd_core::index_by_class(labels, num_classes)
+        .into_iter()
+        .enumerate()
+    {
+        if members.is_empty() {
+            continue;
+        }
+        let values: Vec<f64> = members.iter().map(|&i| losses[i]).collect();
+        let (keep, split) = split_one(class, &values, config)?;
+        for (&i, k) in members.iter().zip(keep) {
+            trusted[i] = k;
+        }
+        record.push(split);
+    }
+    Ok((trusted, record))
+}
+
+fn split_one(
+    class: usize,
+    values: &[f64],
+    config: &SplitConfig,
+) -> Result<(Vec<bool>, ClassSplit)> {
+    let n = values.len();
+    let mut split = ClassSplit {
+        class,
+        size: n,
+        trusted: n,
+        threshold: None,
+        rule: SplitRule::Single,
+        gmm: None,
+    };
+    if n == 1 {
+        return Ok((vec![true], split));
+    }
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if hi - lo <= 0.0 {
+        split.rule = SplitRule::Constant;
+        return Ok((vec![true; n], split));
+    }
+    let norm: Vec<f64> = values.iter().map(|v| (v - lo) / (hi - lo)).collect();
+    let gmm = Gmm2::fit(&norm, &config.gmm)?;
+    split.gmm = Some(gmm);
+    let (low, high) = (gmm.low_component(), 1 - gmm.low_component());
+    let clean_looking = gmm.means[high] - gmm.means[low] < config.min_mean_gap
+        || gmm.weights[0].min(gmm.weights[1]) < config.min_component_weight;
+    let threshold = if clean_looking {
+        None
+    } else {
+        crossing(&gmm, config.tau)
+    };
+    let (threshold, rule) = match threshold {
+        Some(t) => (t, SplitRule::Gmm),
+        None => (
+            quantile_threshold(&norm, config.fallback_quantile)
+                .min((config.fallback_max_loss - lo) / (hi - lo)),
+            SplitRule::QuantileFallback,
+        ),
+    };
+    let keep: Vec<bool> = norm.iter().map(|&v| v <= threshold).collect();
+    split.trusted = keep.iter().filter(|&&k| k).count();
+    split.threshold = Some(threshold);
+    split.rule = rule;
+    Ok((keep, split))
+}
+
+/// The normalised loss in `[mean_low, mean_high]` where the low component's posterior falls to
+/// τ; `None` when it does not cross there (one component dominates both means).
+fn crossing(gmm: &Gmm2, tau: f64) -> Option<f64> {
+    let (mut a, mut b) = (
+        gmm.means[gmm.low_component()],
+        gmm.means[1 - gmm.low_component()],
+    );
+    if !(gmm.posterior_low(a) > tau && gmm.posterior_low(b) <= tau) {
+        return None;
+    }
+    for _ in 0..60 {
+        let mid = 0.5 * (a + b);
+        if gmm.posterior_low(mid) > tau {
+            a = mid;
+        } else {
+            b = mid;
+        }
+    }
+    Some(a)
+}
+
+/// The `⌈q·n⌉`-th smallest value (so that many samples are at or below it, ties aside).
+fn quantile_threshold(values: &[f64], q: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let k = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[k - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn noisy_class_is_split_clean_class_falls_back_and_constants_are_trusted() {
+        // Class 0: 20 low losses (0.1..0.29) and 10 high (2.0..2.9): a clear noisy mode.
+        // Class 1: 29 losses spread evenly over 0..2.8 and one outlier at 32.9: the "noisy"
+        // component is the outlier alone, weight 1/30 < 0.05, so the weight guard falls back.
+        // Class 2: constant. Class 3: a single sample. Class 4: absent.
+        let mut losses = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..20 {
+            losses.push(0.1 + 0.01 * i as f64);
+            labels.push(0);
+        }
+        for i in 0..10 {
+            losses.push(2.0 + 0.1 * i as f64);
+            labels.push(0);
+        }
+        for i in 0..30 {
+            losses.push(0.1 * i as f64 + if i == 29 { 30.0 } else { 0.0 });
+            labels.push(1);
+        }
+        losses.extend([0.7, 0.7, 0.7, 5.0]);
+        labels.extend([2, 2, 2, 3]);
+        let uncapped = SplitConfig {
+            fallback_max_loss: f64::INFINITY,
+            ..SplitConfig::default()
+        };
+        let (trusted, rec) = split_classes(&losses, &labels, 5, &uncapped).unwrap();
+        assert_eq!(rec.len(), 4);
+        assert_eq!(rec[0].rule, SplitRule::Gmm);
+        assert_eq!(trusted[..30], [vec![true; 20], vec![false; 10]].concat());
+        let t0 = rec[0].threshold.unwrap();
+        // Normalised: low losses in [0, 0.068], high in [0.672, 1]: the crossing lies between.
+        assert!(t0 > 0.068 && t0 < 0.672, "{t0}");
+        // Fallback: the ⌈0.9·30⌉ = 27 smallest losses.
+        assert_eq!(rec[1].rule, SplitRule::QuantileFallback);
+        assert_eq!(trusted[30..60], [vec![true; 27], vec![false; 3]].concat());
+        assert_eq!(rec[2].rule, SplitRule::Constant);
+        assert_eq!(rec[3].rule, SplitRule::Single);
+        assert!(trusted[60..].iter().all(|&t| t));
+        // With the default cap (ln 2 ≈ 0.693), class 1 keeps only losses 0.0..=0.6 (7 samples).
+        let (trusted, rec) = split_classes(&losses, &labels, 5, &SplitConfig::default()).unwrap();
+        assert_eq!(rec[1].rule, SplitRule::QuantileFallback);
+        assert_eq!(trusted[30..60], [vec![true; 7], vec![false; 23]].concat());
+        assert_eq!(trusted[..30], [vec![true; 20], vec![false; 10]].concat());
+    }
+
+    #[test]
+    fn guard_fallback_keeps_the_quantile() {
+        // Evenly spread losses 0..9: the GMM means are ~0.25 and ~0.75 apart by 0.5 > gap, so
+        // raise the gap guard to force the fallback: ⌈0.9·10⌉ = 9 smallest are trusted.
+        let losses: Vec<f64> = (0..10).map(f64::from).collect();
+        let config = SplitConfig {
+            min_mean_gap: 0.9,
+            fallback_max_loss: f64::INFINITY,
+            ..SplitConfig::default()
+        };
+        let (trusted, rec) = split_classes(&losses, &[0; 10], 1, &config).unwrap();
+        assert_eq!(rec[0].rule, SplitRule::QuantileFallback);
+        assert_eq!(trusted, [vec![true; 9], vec![false]].concat());
+        assert!((rec[0].threshold.unwrap() - 8.0 / 9.0).abs() < 1e-12);
+        let bad = SplitConfig { tau: 1.0, ..config };
+        assert!(split_classes(&losses, &[0; 10], 1, &bad)
+            .unwrap_err()
+            .to_string()
+            .contains("tau"));
+        assert!(split_classes(&[f64::NAN], &[0], 1, &SplitConfig::default()).is_err());
+        let bad = SplitConfig {
+            fallback_max_loss: 0.0,
+            ..config
+        };
+        assert!(split_classes(&losses, &[0; 10], 1, &bad)
+            .unwrap_err()
+            .to_string()
+            .contains("fallback_max_loss"));
+    }
+}

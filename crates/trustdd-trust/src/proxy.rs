@@ -1,0 +1,283 @@
+//! The proxy classifier of TAD's outer loop (ALGORITHMS.md §6): a warm-up on every sample with
+//! its observed label, then, each round, epochs on the trusted set with working labels plus the
+//! consistency term `λ_cr·mean_i ‖softmax f(A1 x_i) − softmax f(A2 x_i)‖²` between two DSA draws
+//! of the same inputs, untrusted ones included (the term needs no label).
+//!
+//! The warm-up is [`trustdd_train::train`]; the rounds need the extra term, so their loop is
+//! here. Reconstructed details: the cross-entropy uses the first augmentation's logits; each
+//! trusted batch is joined by a proportional slice of the untrusted samples (one epoch visits
+//! both sets once); each round starts a fresh SGD (momentum reset, as `train` does on its rate
+//! decay), so the proxy's state between rounds is its weights and norm buffers alone.
+
+use crate::error::{Result, TrustError};
+use candle_core::{DType, Device, Tensor};
+use serde::{Deserialize, Serialize};
+use trustdd_core::{ImageDataset, Progress, ProgressEvent, TrustPartition, TrustRng};
+use trustdd_nn::{ArchConfig, ConvNetConfig, Network};
+use trustdd_train::dsa::{Dsa, DsaConfig};
+use trustdd_train::{train, Sgd, SgdConfig, Targets, TrainConfig, TrainError};
+
+/// Proxy-classifier settings; `Default` fits the documented budget (8,000 digits on 2 cores).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProxyConfig {
+    /// The network (default ConvNet-3, width 32).
+    pub arch: ArchConfig,
+    /// Warm-up epochs E_w on all samples with observed labels (default 2).
+    pub warmup_epochs: usize,
+    /// Epochs on the trusted set per later round (default 1).
+    pub epochs_per_round: usize,
+    /// Mini-batch size (default 256).
+    pub batch_size: usize,
+    /// SGD learning rate (default 0.01).
+    pub lr: f64,
+    /// SGD momentum (default 0.9).
+    pub momentum: f64,
+    /// Weight decay (default 5e-4).
+    pub weight_decay: f64,
+    /// DSA on training batches, also the two views of the consistency term (default: the
+    /// default strategy; use [`DsaConfig::digits`] for digits); `None` disables both.
+    pub augment: Option<DsaConfig>,
+    /// Weight λ_cr of the consistency term (default 1; 0 disables it).
+    pub lambda_cr: f64,
+    /// Include untrusted samples in the consistency term (default true).
+    pub cr_untrusted: bool,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        Self {
+            arch: ArchConfig::ConvNet(ConvNetConfig {
+                width: 32,
+                ..ConvNetConfig::default()
+            }),
+            warmup_epochs: 2,
+            epochs_per_round: 1,
+            batch_size: 256,
+            lr: 0.01,
+            momentum: 0.9,
+            weight_decay: 5e-4,
+            augment: Some(DsaConfig::default()),
+            lambda_cr: 1.0,
+            cr_untrusted: true,
+        }
+    }
+}
+
+impl ProxyConfig {
+    /// Checks every setting.
+    ///
+    /// # Errors
+    /// An invalid-parameter error naming the field.
+    pub fn validate(&self) -> Result<()> {
+        for (name, v) in [
+            ("warmup_epochs", self.warmup_epochs),
+            ("epochs_per_round", self.epochs_per_round),
+            ("batch_size", self.batch_size),
+        ] {
+            if v == 0 {
+                return Err(TrustError::invalid(name, 0, "at least 1"));
+            }
+        }
+        self.sgd().validate()?;
+        if !(self.lambda_cr.is_finite() && self.lambda_cr >= 0.0) {
+            return Err(TrustError::invalid(
+                "lambda_cr",
+                self.lambda_cr,
+                "a finite number >= 0",
+            ));
+        }
+        if self.lambda_cr > 0.0 && self.augment.is_none() {
+            return Err(TrustError::invalid(
+                "lambda_cr",
+                self.lambda_cr,
+                "0 when augment is off (two identical views make the term vanish)",
+            ));
+        }
+        if let Some(d) = &self.augment {
+            d.validate()?;
+        }
+        Ok(())
+    }
+
+    fn sgd(&self) -> SgdConfig {
+        SgdConfig {
+            lr: self.lr,
+            momentum: self.momentum,
+            weight_decay: self.weight_decay,
+        }
+    }
+}
+
+/// Figures of one proxy training stage.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ProxyTrainStats {
+    /// Mean cross-entropy over the last epoch's batches.
+    pub ce: f64,
+    /// Mean consistency term over the last epoch's batches (0 when off or in the warm-up).
+    pub consistency: f64,
+}
+
+/// Builds a proxy network (f32) for `dataset`.
+///
+/// # Errors
+/// Network errors (the architecture does not fit the images).
+pub fn new_proxy(
+    config: &ProxyConfig,
+    dataset: &ImageDataset,
+    device: &Device,
+    rng: &mut TrustRng,
+) -> Result<Network> {
+    Ok(Network::new(
+        &config.arch,
+        dataset.shape(),
+        dataset.num_classes(),
+        DType::F32,
+        device,
+        rng,
+    )?)
+}
+
+/// The warm-up: `warmup_epochs` of [`trustdd_train::train`] on every sample, observed labels.
+///
+/// # Errors
+/// Training errors.
+pub fn warm_up(
+    net: &mut Network,
+    config: &ProxyConfig,
+    dataset: &ImageDataset,
+    device: &Device,
+    rng: &mut TrustRng,
+    progress: &dyn Progress,
+) -> Result<ProxyTrainStats> {
+    let tc = TrainConfig {
+        epochs: config.warmup_epochs,
+        batch_size: config.batch_size,
+        lr: config.lr,
+        momentum: config.momentum,
+        weight_decay: config.weight_decay,
+        lr_decay_epochs: Some(Vec::new()),
+        lr_decay_factor: 1.0,
+        augment: config.augment.clone(),
+    };
+    let r = train(net, dataset, &tc, rng, device, progress)?;
+    Ok(ProxyTrainStats {
+        ce: r.final_loss,
+        consistency: 0.0,
+    })
+}
+
+/// One round: `epochs_per_round` epochs on the trusted samples of `partition` with their working
+/// labels, plus the consistency term. Emits `("proxy", epoch, epochs, [ce, cr])`.
+///
+/// # Errors
+/// [`TrustError::TooFewSamples`] when nothing is trusted; training errors.
+pub fn train_round(
+    net: &mut Network,
+    config: &ProxyConfig,
+    dataset: &ImageDataset,
+    partition: &TrustPartition,
+    device: &Device,
+    rng: &mut TrustRng,
+    progress: &dyn Progress,
+) -> Result<ProxyTrainStats> {
+    let trusted: Vec<usize> = (0..dataset.len())
+        .filter(|&i| partition.trusted[i])
+        .collect();
+    let untrusted: Vec<usize> = (0..dataset.len())
+        .filter(|&i| !partition.trusted[i])
+        .collect();
+    if trusted.is_empty() {
+        return Err(TrustError::TooFewSamples {
+            what: "proxy training on the trusted set".into(),
+            needed: 1,
+            got: 0,
+        });
+    }
+    let dsa = match &config.augment {
+        Some(c) => Some(Dsa::new(c.clone(), dataset.shape())?),
+        None => None,
+    };
+    let use_cr = config.lambda_cr > 0.0 && dsa.is_some();
+    let names = net
+        .arch()
+        .param_specs()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    let mut sgd = Sgd::new(net.vars().to_vec(), config.sgd())?.with_names(names)?;
+    let batches = trusted.len().div_ceil(config.batch_size);
+    let extra_per_batch = if use_cr && config.cr_untrusted {
+        untrusted.len().div_ceil(batches)
+    } else {
+        0
+    };
+    let mut stats = ProxyTrainStats {
+        ce: 0.0,
+        consistency: 0.0,
+    };
+    for epoch in 0..config.epochs_per_round {
+        let mut t = trusted.clone();
+        let mut u = untrusted.clone();
+        rng.shuffle(&mut t);
+        rng.shuffle(&mut u);
+        let mut u_chunks = u.chunks(extra_per_batch.max(1));
+        let (mut ce_sum, mut cr_sum) = (0.0, 0.0);
+        for chunk in t.chunks(config.batch_size) {
+            let labels: Vec<u32> = chunk.iter().map(|&i| partition.working_labels[i]).collect();
+            let targets = Targets::hard(&labels, device)?;
+            let mut ids = chunk.to_vec();
+            if extra_per_batch > 0 {
+                ids.extend_from_slice(u_chunks.next().unwrap_or(&[]));
+            }
+            let x = dataset.batch(&ids, device)?;
+            let (ce, cr) = match &dsa {
+                Some(dsa) if use_cr => {
+                    let a1 = dsa.sample(ids.len(), rng).apply(&x)?;
+                    let a2 = dsa.sample(ids.len(), rng).apply(&x)?;
+                    let logits = net.forward(&Tensor::cat(&[&a1, &a2], 0)?, true)?;
+                    let l1 = logits.narrow(0, 0, ids.len())?;
+                    let l2 = logits.narrow(0, ids.len(), ids.len())?;
+                    let ce = targets.loss(&l1.narrow(0, 0, chunk.len())?)?;
+                    let p1 = candle_nn::ops::softmax_last_dim(&l1)?;
+                    let p2 = candle_nn::ops::softmax_last_dim(&l2)?;
+                    let cr = (p1 - p2)?.sqr()?.sum(1)?.mean_all()?;
+                    (ce, Some(cr))
+                }
+                Some(dsa) => {
+                    let a = dsa.sample(ids.len(), rng).apply(&x)?;
+                    (targets.loss(&net.forward(&a, true)?)?, None)
+                }
+                None => (targets.loss(&net.forward(&x, true)?)?, None),
+            };
+            let loss = match &cr {
+                Some(cr) => (&ce + cr.affine(config.lambda_cr, 0.0)?)?,
+                None => ce.clone(),
+            };
+            let missing = sgd.step(&loss.backward()?)?;
+            if !missing.is_empty() {
+                return Err(TrainError::NoGradient {
+                    context: format!("proxy round epoch {epoch}"),
+                    names: missing,
+                }
+                .into());
+            }
+            let w = chunk.len() as f64;
+            ce_sum += ce.to_dtype(DType::F64)?.to_scalar::<f64>()? * w;
+            if let Some(cr) = cr {
+                cr_sum += cr.to_dtype(DType::F64)?.to_scalar::<f64>()? * w;
+            }
+        }
+        stats = ProxyTrainStats {
+            ce: ce_sum / trusted.len() as f64,
+            consistency: cr_sum / trusted.len() as f64,
+        };
+        progress.report(ProgressEvent {
+            stage: "proxy",
+            done: epoch as u64 + 1,
+            total: config.epochs_per_round as u64,
+            metrics: &[("ce", stats.ce), ("cr", stats.consistency)],
+        });
+    }
+    Ok(stats)
+}

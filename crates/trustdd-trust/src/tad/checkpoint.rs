@@ -1,0 +1,192 @@
+//! [`Tad`]'s checkpointable state: rounds, partition, recalled flags, loss history, proxy
+//! weights and buffers, diagnostics (as JSON bytes).
+
+use super::{Proxy, Tad};
+use crate::error::{Result, TrustError};
+use crate::losses::LossHistory;
+use crate::state::{
+    check_names, flags_from, partition_from, partition_tensors, StatefulPartitioner,
+};
+use candle_core::{DType, Device, Tensor};
+use std::collections::HashMap;
+use trustdd_nn::Network;
+
+pub(super) fn load_network(
+    net: &mut Network,
+    params: &[Tensor],
+    buffers: &[Tensor],
+    device: &Device,
+) -> Result<()> {
+    if params.len() != net.vars().len() {
+        return Err(TrustError::shape(
+            "saved proxy parameters",
+            net.vars().len(),
+            params.len(),
+        ));
+    }
+    for (v, p) in net.vars().iter().zip(params) {
+        v.set(&p.to_device(device)?.to_dtype(v.dtype())?)?;
+    }
+    let buffers = buffers
+        .iter()
+        .map(|b| b.to_device(device))
+        .collect::<candle_core::Result<Vec<_>>>()?;
+    net.set_buffers(buffers)?;
+    Ok(())
+}
+
+const ROUNDS: &str = "rounds";
+const RECALLED: &str = "recalled";
+const HISTORY: &str = "loss_history";
+const DIAGNOSTICS: &str = "diagnostics";
+const PARAM: &str = "proxy.param";
+const BUFFER: &str = "proxy.buffer";
+
+/// Tensors named `{prefix}{k}` for k = 0, 1, ... (stops at the first gap).
+fn numbered(state: &HashMap<String, Tensor>, prefix: &str) -> Vec<Tensor> {
+    (0..)
+        .map_while(|k| state.get(&format!("{prefix}{k}")).cloned())
+        .collect()
+}
+
+impl StatefulPartitioner for Tad {
+    fn state(&self) -> Result<Vec<(String, Tensor)>> {
+        let cpu = &Device::Cpu;
+        let mut out = vec![(
+            ROUNDS.to_string(),
+            Tensor::from_vec(vec![self.rounds as u32], 1, cpu)?,
+        )];
+        if let Some(p) = &self.partition {
+            out.extend(partition_tensors(p)?);
+            let flags: Vec<u8> = self.recalled.iter().map(|&r| u8::from(r)).collect();
+            out.push((
+                RECALLED.into(),
+                Tensor::from_vec(flags, self.recalled.len(), cpu)?,
+            ));
+            out.push((HISTORY.into(), self.history.to_tensor()?));
+        }
+        let (params, buffers) = match &self.proxy {
+            Proxy::None => (Vec::new(), Vec::new()),
+            Proxy::Pending { params, buffers } => (params.clone(), buffers.clone()),
+            Proxy::Ready(net) => (net.detached_params(), net.buffers().to_vec()),
+        };
+        out.extend(
+            params
+                .into_iter()
+                .enumerate()
+                .map(|(k, t)| (format!("{PARAM}{k}"), t)),
+        );
+        out.extend(
+            buffers
+                .into_iter()
+                .enumerate()
+                .map(|(k, t)| (format!("{BUFFER}{k}"), t)),
+        );
+        let json = serde_json::to_vec(&self.diagnostics)
+            .map_err(|e| TrustError::invalid("tad diagnostics", e, "serialisable"))?;
+        let len = json.len();
+        out.push((DIAGNOSTICS.into(), Tensor::from_vec(json, len, cpu)?));
+        Ok(out)
+    }
+
+    fn load_state(&mut self, state: &HashMap<String, Tensor>) -> Result<()> {
+        let params = numbered(state, PARAM);
+        let buffers = numbered(state, BUFFER);
+        let known = |k: &str| {
+            matches!(
+                k,
+                ROUNDS | RECALLED | HISTORY | DIAGNOSTICS | "trusted" | "working_labels"
+            ) || k
+                .strip_prefix(PARAM)
+                .and_then(|s| s.parse::<usize>().ok())
+                .is_some_and(|i| i < params.len())
+                || k.strip_prefix(BUFFER)
+                    .and_then(|s| s.parse::<usize>().ok())
+                    .is_some_and(|i| i < buffers.len())
+        };
+        check_names(state, &known, "tad")?;
+        let missing = |name: &str| {
+            TrustError::invalid("tad state", format!("no {name:?}"), "a complete tad state")
+        };
+        let rounds = state.get(ROUNDS).ok_or_else(|| missing(ROUNDS))?;
+        self.rounds = rounds
+            .to_dtype(DType::U32)?
+            .flatten_all()?
+            .to_vec1::<u32>()?
+            .first()
+            .copied()
+            .unwrap_or(0) as usize;
+        self.partition = partition_from(state)?;
+        let n = self.partition.as_ref().map_or(0, |p| p.trusted.len());
+        self.recalled = match (state.get(RECALLED), n) {
+            (Some(t), _) => flags_from(t)?,
+            (None, 0) => Vec::new(),
+            (None, _) => return Err(missing(RECALLED)),
+        };
+        if self.recalled.len() != n {
+            return Err(TrustError::shape(
+                "saved recalled flags",
+                n,
+                self.recalled.len(),
+            ));
+        }
+        self.history = LossHistory::new(self.config.loss_window);
+        if let Some(h) = state.get(HISTORY) {
+            self.history.load_tensor(h, n)?;
+        }
+        self.diagnostics = match state.get(DIAGNOSTICS) {
+            Some(t) => serde_json::from_slice(&t.to_vec1::<u8>()?)
+                .map_err(|e| TrustError::invalid("tad diagnostics", e, "the JSON tad writes"))?,
+            None => Vec::new(),
+        };
+        self.proxy = if params.is_empty() {
+            Proxy::None
+        } else {
+            Proxy::Pending { params, buffers }
+        };
+        Ok(())
+    }
+
+    fn report(&self) -> serde_json::Value {
+        serde_json::to_value(&self.diagnostics).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TadConfig;
+    use trustdd_core::TrustPartitioner;
+
+    #[test]
+    fn state_round_trips_and_loading_is_strict() {
+        let fresh = Tad::new(TadConfig::default()).unwrap();
+        let state: HashMap<String, Tensor> = fresh.state().unwrap().into_iter().collect();
+        let mut other = Tad::new(TadConfig::default()).unwrap();
+        other.load_state(&state).unwrap();
+        assert!(other.partition().is_none() && other.diagnostics().is_empty());
+        let mut bad = state.clone();
+        bad.insert(
+            "bogus".into(),
+            Tensor::zeros(1, DType::U8, &Device::Cpu).unwrap(),
+        );
+        assert!(other
+            .load_state(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("bogus"));
+        let mut half = state.clone();
+        half.insert(
+            "trusted".into(),
+            Tensor::zeros(2, DType::U8, &Device::Cpu).unwrap(),
+        );
+        assert!(
+            other.load_state(&half).is_err(),
+            "a partition needs its working labels"
+        );
+        assert!(
+            other.load_state(&HashMap::new()).is_err(),
+            "rounds are required"
+        );
+    }
+}

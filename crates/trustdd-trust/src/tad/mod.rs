@@ -1,0 +1,331 @@
+//! [`Tad`]: Trust-Aware Diversion's outer round (ALGORITHMS.md §6) as a
+//! [`TrustPartitioner`].
+//!
+//! One `observe` = train the proxy (warm-up on the first call, then one round on the trusted set
+//! with the consistency term), per-sample losses (averaged over `loss_window` rounds), the
+//! class-wise GMM split, then the inner recall (previous recalls kept while their reliability
+//! stays ≥ δ/2, new ones accepted at ≥ δ with three-way agreement, capped per class).
+//! Finally every class is topped up to `min_trusted_per_class` with its smallest-loss samples
+//! (by observed label), so distillation never meets an empty class (a class with no observed
+//! sample at all stays empty). Which parts follow the paper and which are reconstructed is said
+//! in each module's docs.
+
+use crate::class_split::{split_classes, ClassSplit, SplitRule};
+use crate::config::TadConfig;
+use crate::diagnostics::{ClassDiagnostics, RoundDiagnostics};
+use crate::error::{Result, TrustError};
+use crate::losses::{proxy_outputs, LossHistory, ProxyOutputs};
+use crate::proxy::{new_proxy, train_round, warm_up};
+use crate::recall::{keep_previous, select_recalls};
+use crate::reliability::ReliabilityModel;
+use candle_core::Tensor;
+use std::time::Instant;
+use trustdd_core::{PartitionContext, TrustPartition, TrustPartitioner, TrustRng};
+use trustdd_nn::Network;
+
+mod checkpoint;
+mod top_up;
+
+use checkpoint::load_network;
+use top_up::top_up;
+
+/// The proxy network, or its saved tensors until the dataset is known again.
+#[derive(Debug, Clone)]
+enum Proxy {
+    None,
+    Pending {
+        params: Vec<Tensor>,
+        buffers: Vec<Tensor>,
+    },
+    Ready(Network),
+}
+
+/// The TAD partitioner. Draws every random choice from the `rng` given to `observe`.
+#[derive(Debug, Clone)]
+pub struct Tad {
+    config: TadConfig,
+    proxy: Proxy,
+    history: LossHistory,
+    partition: Option<TrustPartition>,
+    recalled: Vec<bool>,
+    rounds: usize,
+    diagnostics: Vec<RoundDiagnostics>,
+}
+
+impl Tad {
+    /// Validates `config`.
+    ///
+    /// # Errors
+    /// As [`TadConfig::validate`].
+    pub fn new(config: TadConfig) -> Result<Self> {
+        config.validate()?;
+        let history = LossHistory::new(config.loss_window);
+        Ok(Self {
+            config,
+            proxy: Proxy::None,
+            history,
+            partition: None,
+            recalled: Vec::new(),
+            rounds: 0,
+            diagnostics: Vec::new(),
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &TadConfig {
+        &self.config
+    }
+
+    /// One record per completed round.
+    pub fn diagnostics(&self) -> &[RoundDiagnostics] {
+        &self.diagnostics
+    }
+
+    /// The proxy classifier, once trained.
+    pub fn proxy(&self) -> Option<&Network> {
+        match &self.proxy {
+            Proxy::Ready(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The proxy for this round, trained: warm-up when new, else one round on the partition.
+    fn train_proxy(
+        &mut self,
+        ctx: &PartitionContext<'_>,
+        rng: &mut TrustRng,
+    ) -> Result<(Network, crate::ProxyTrainStats)> {
+        let (ds, device, cfg) = (ctx.dataset, ctx.device, &self.config.proxy);
+        let proxy = std::mem::replace(&mut self.proxy, Proxy::None);
+        let (mut net, trained) = match proxy {
+            Proxy::Ready(net) => (net, true),
+            // Built from a fixed stream: the loaded weights replace the draw, and `rng` must
+            // advance exactly as in the uninterrupted run.
+            Proxy::Pending { params, buffers } => {
+                let mut net = new_proxy(cfg, ds, device, &mut TrustRng::new(0))?;
+                load_network(&mut net, &params, &buffers, device)?;
+                (net, true)
+            }
+            Proxy::None => (new_proxy(cfg, ds, device, &mut rng.fork())?, false),
+        };
+        let stats = match (&self.partition, trained) {
+            (Some(p), true) => train_round(&mut net, cfg, ds, p, device, rng, ctx.progress)?,
+            _ => warm_up(&mut net, cfg, ds, device, rng, ctx.progress)?,
+        };
+        Ok((net, stats))
+    }
+
+    fn observe_impl(&mut self, ctx: &PartitionContext<'_>, rng: &mut TrustRng) -> Result<()> {
+        let start = Instant::now();
+        let ds = ctx.dataset;
+        let (n, classes) = (ds.len(), ds.num_classes());
+        if n == 0 {
+            return Err(TrustError::TooFewSamples {
+                what: "tad dataset".into(),
+                needed: 1,
+                got: 0,
+            });
+        }
+        if self
+            .partition
+            .as_ref()
+            .is_some_and(|p| p.trusted.len() != n)
+        {
+            return Err(TrustError::shape(
+                "tad dataset size",
+                self.recalled.len(),
+                n,
+            ));
+        }
+        let (net, stats) = self.train_proxy(ctx, rng)?;
+        let out = proxy_outputs(&net, ds, ctx.device, self.config.eval_batch_size)?;
+        self.proxy = Proxy::Ready(net);
+        self.history.push(out.losses.clone());
+        let losses = self.history.mean();
+        let labels = ds.labels();
+        let (base, splits) = split_classes(&losses, labels, classes, &self.config.split)?;
+        let mut part = TrustPartition {
+            trusted: base.clone(),
+            working_labels: labels.to_vec(),
+        };
+        let mut recalled = vec![false; n];
+        if let Some(prev) = &self.partition {
+            for i in (0..n).filter(|&i| self.recalled[i] && !base[i]) {
+                part.trusted[i] = true;
+                part.working_labels[i] = prev.working_labels[i];
+                recalled[i] = true;
+            }
+        }
+        let (new, dropped) = self.recall(&out, labels, classes, &mut part, &mut recalled)?;
+        let topped = top_up(
+            &mut part,
+            &recalled,
+            &losses,
+            labels,
+            classes,
+            self.config.min_trusted_per_class,
+        );
+        let diag = self.diagnose(
+            &part,
+            &recalled,
+            &splits,
+            &topped,
+            ds,
+            (new, dropped),
+            stats,
+            start,
+        );
+        self.partition = Some(part);
+        self.recalled = recalled;
+        self.diagnostics.push(diag);
+        self.rounds += 1;
+        Ok(())
+    }
+
+    /// Keeps or drops previous recalls, then recalls new samples; returns (new, dropped).
+    fn recall(
+        &self,
+        out: &ProxyOutputs,
+        labels: &[u32],
+        num_classes: usize,
+        part: &mut TrustPartition,
+        recalled: &mut [bool],
+    ) -> Result<(usize, usize)> {
+        let cfg = &self.config;
+        if cfg.recall.iterations == 0 {
+            return Ok((0, 0));
+        }
+        let fit = |part: &TrustPartition| -> Result<ReliabilityModel> {
+            let ids: Vec<usize> = (0..part.trusted.len())
+                .filter(|&i| part.trusted[i])
+                .collect();
+            ReliabilityModel::fit(
+                &out.features,
+                out.feature_dim,
+                &ids,
+                &part.working_labels,
+                num_classes,
+                &cfg.reliability,
+            )
+        };
+        let mut dropped = 0;
+        let previous: Vec<usize> = (0..recalled.len()).filter(|&i| recalled[i]).collect();
+        if !previous.is_empty() {
+            let scores = fit(part)?.score(&out.features, &previous)?;
+            let pseudo: Vec<u32> = previous.iter().map(|&i| part.working_labels[i]).collect();
+            for (&i, keep) in previous
+                .iter()
+                .zip(keep_previous(&scores, &pseudo, cfg.recall.delta))
+            {
+                if !keep {
+                    part.trusted[i] = false;
+                    part.working_labels[i] = labels[i];
+                    recalled[i] = false;
+                    dropped += 1;
+                }
+            }
+        }
+        let mut new = 0;
+        for _ in 0..cfg.recall.iterations {
+            let candidates: Vec<usize> = (0..labels.len()).filter(|&i| !part.trusted[i]).collect();
+            if candidates.is_empty() || part.trusted_count() == 0 {
+                break;
+            }
+            let scores = fit(part)?.score(&out.features, &candidates)?;
+            let mut per_class = vec![0usize; num_classes];
+            for i in (0..labels.len()).filter(|&i| part.trusted[i]) {
+                per_class[part.working_labels[i] as usize] += 1;
+            }
+            let picks = select_recalls(
+                &candidates,
+                &scores,
+                &out.predictions,
+                &per_class,
+                &cfg.recall,
+            );
+            if picks.is_empty() {
+                break;
+            }
+            for (i, y) in picks {
+                part.trusted[i] = true;
+                part.working_labels[i] = y;
+                recalled[i] = true;
+                new += 1;
+            }
+        }
+        Ok((new, dropped))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn diagnose(
+        &self,
+        part: &TrustPartition,
+        recalled: &[bool],
+        splits: &[ClassSplit],
+        topped: &[usize],
+        ds: &trustdd_core::ImageDataset,
+        (new, dropped): (usize, usize),
+        stats: crate::ProxyTrainStats,
+        start: Instant,
+    ) -> RoundDiagnostics {
+        let labels = ds.labels();
+        let clean = ds.clean_labels();
+        let pr = clean.and_then(|c| part.precision_recall(labels, c));
+        let recalled_ids: Vec<usize> = (0..recalled.len()).filter(|&i| recalled[i]).collect();
+        let recalled_accuracy = clean.filter(|_| !recalled_ids.is_empty()).map(|c| {
+            let right = recalled_ids
+                .iter()
+                .filter(|&&i| part.working_labels[i] == c[i])
+                .count();
+            right as f64 / recalled_ids.len() as f64
+        });
+        let classes = (0..ds.num_classes())
+            .map(|c| {
+                let split = splits.iter().find(|s| s.class == c);
+                ClassDiagnostics {
+                    class: c,
+                    observed: ds.class_members(c).len(),
+                    trusted: (0..part.trusted.len())
+                        .filter(|&i| part.trusted[i] && part.working_labels[i] as usize == c)
+                        .count(),
+                    threshold: split.and_then(|s| s.threshold),
+                    rule: split.map(|s| s.rule),
+                    topped_up: topped.get(c).copied().unwrap_or(0),
+                }
+            })
+            .collect();
+        let trusted = part.trusted_count();
+        RoundDiagnostics {
+            round: self.rounds,
+            trusted,
+            untrusted: part.trusted.len() - trusted,
+            precision: pr.map(|p| p.0),
+            recall: pr.map(|p| p.1),
+            recalled_new: new,
+            recalled_total: recalled_ids.len(),
+            recalled_dropped: dropped,
+            recalled_accuracy,
+            fallbacks: splits.iter().filter(|s| s.rule != SplitRule::Gmm).count(),
+            proxy_ce: stats.ce,
+            proxy_consistency: stats.consistency,
+            classes,
+            seconds: start.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+impl TrustPartitioner for Tad {
+    fn name(&self) -> String {
+        "tad".into()
+    }
+    fn observe(
+        &mut self,
+        ctx: &PartitionContext<'_>,
+        rng: &mut TrustRng,
+    ) -> trustdd_core::Result<()> {
+        Ok(self.observe_impl(ctx, rng)?)
+    }
+    fn partition(&self) -> Option<&TrustPartition> {
+        self.partition.as_ref()
+    }
+}
