@@ -6,11 +6,9 @@ use crate::report::{summarise, ArchOod, MeanStd, OodReport};
 use crate::{ood_metrics, scores, OeSource, OodError, OodSet, Result, ScoreKind};
 use candle_core::{DType, Device, Tensor, D};
 use serde::{Deserialize, Serialize};
-use trustdd_core::{
-    ImageDataset, Progress, ProgressEvent, SyntheticLabels, SyntheticSet, TrustRng,
-};
+use trustdd_core::{ImageDataset, Progress, ProgressEvent, SyntheticLabels, SyntheticSet};
 use trustdd_nn::Network;
-use trustdd_train::{train, EvalConfig, Targets, TensorSource, TrainSource};
+use trustdd_train::{evaluation_network, train, EvalConfig, Targets, TensorSource, TrainSource};
 
 /// Settings of [`evaluate_ood`]; `Default` holds the paper's values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -158,16 +156,8 @@ pub fn evaluate_ood(
         let mut per_set = vec![vec![Vec::new(); ood_sets.len()]; config.scores.len()];
         let mut misclass = vec![Vec::new(); config.scores.len()];
         for run in 0..eval.runs {
-            let mut rng = TrustRng::for_item(seed, run as u64);
-            let mut init_rng = rng.fork();
-            let mut net = Network::new(
-                arch,
-                shape,
-                test.num_classes(),
-                DType::F32,
-                device,
-                &mut init_rng,
-            )?;
+            let (mut net, mut rng) =
+                evaluation_network(arch, shape, test.num_classes(), seed, run, device)?;
             name = net.arch().name();
             train(
                 &mut net,

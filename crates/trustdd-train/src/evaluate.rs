@@ -3,7 +3,7 @@
 use crate::{train, Result, Targets, TensorSource, TrainConfig, TrainError};
 use candle_core::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
-use trustdd_core::{ImageDataset, Progress, ProgressEvent, TrustRng};
+use trustdd_core::{ImageDataset, ImageShape, Progress, ProgressEvent, TrustRng};
 use trustdd_nn::{ArchConfig, Network};
 
 /// Fraction of `test` images (observed labels) whose argmax logit is the label, in [0, 1].
@@ -116,6 +116,26 @@ pub struct EvalReport {
     pub architectures: Vec<ArchEval>,
 }
 
+/// Evaluation run `run`'s fresh network (f32, initialised from the first fork of the run's
+/// stream) and the run's stream `TrustRng::for_item(seed, run)`, which then drives its training.
+/// Every evaluation protocol builds its networks here, so equal seeds give equal networks.
+///
+/// # Errors
+/// Network construction errors.
+pub fn evaluation_network(
+    arch: &ArchConfig,
+    shape: ImageShape,
+    classes: usize,
+    seed: u64,
+    run: usize,
+    device: &Device,
+) -> Result<(Network, TrustRng)> {
+    let mut rng = TrustRng::for_item(seed, run as u64);
+    let mut init_rng = rng.fork();
+    let net = Network::new(arch, shape, classes, DType::F32, device, &mut init_rng)?;
+    Ok((net, rng))
+}
+
 /// Trains `config.runs` fresh networks of each architecture on `images` (`N×C×H×W`, network-input
 /// space) with `targets`, and reports the FINAL-epoch accuracy on `test` (no checkpoint is ever
 /// selected on the test set).
@@ -156,16 +176,8 @@ pub fn evaluate_synthetic(
         let mut accuracies = Vec::with_capacity(config.runs);
         let mut name = String::new();
         for run in 0..config.runs {
-            let mut rng = TrustRng::for_item(seed, run as u64);
-            let mut init_rng = rng.fork();
-            let mut net = Network::new(
-                arch,
-                shape,
-                test.num_classes(),
-                DType::F32,
-                device,
-                &mut init_rng,
-            )?;
+            let (mut net, mut rng) =
+                evaluation_network(arch, shape, test.num_classes(), seed, run, device)?;
             name = net.arch().name();
             train(&mut net, &source, &config.train, &mut rng, device, progress)?;
             let acc = accuracy(&net, test, config.test_batch_size, device)?;

@@ -18,7 +18,9 @@ mod targets;
 mod train;
 
 pub use error::{Result, TrainError};
-pub use evaluate::{accuracy, evaluate_synthetic, mean_std, ArchEval, EvalConfig, EvalReport};
+pub use evaluate::{
+    accuracy, evaluate_synthetic, evaluation_network, mean_std, ArchEval, EvalConfig, EvalReport,
+};
 pub use sgd::{Sgd, SgdConfig};
 pub use source::{TensorSource, TrainSource};
 pub use targets::{soft_cross_entropy, Targets};

@@ -330,6 +330,13 @@ impl DistillArgs {
             ood_lambda,
             ood_score
         );
+        over!(
+            trust,
+            trust_refresh,
+            trust_warmup_rounds,
+            trust_refresh_epochs,
+            compare
+        );
         macro_rules! over_opt {
             ($($f:ident),*) => { $( if self.$f.is_some() { s.$f = self.$f.clone(); } )* };
         }
@@ -381,6 +388,83 @@ mod tests {
         let w = Wrapper::try_parse_from(["x", "--config", file.to_str().context("utf-8 path")?])?;
         assert!(w.args.settings().is_err(), "unknown keys are refused");
         std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+
+    #[test]
+    fn every_flag_overrides_its_setting() -> Result<()> {
+        // One non-default value per flag; a flag that is parsed but not copied into the settings
+        // leaves its key at the default and fails here.
+        let flags: &[(&str, &str)] = &[
+            ("--dataset", "mnist"),
+            ("--data-dir", "/data"),
+            ("--train-limit", "7"),
+            ("--noise", "sym:0.2"),
+            ("--objective", "dsa"),
+            ("--ipc", "3"),
+            ("--iterations", "9"),
+            ("--real-batch", "11"),
+            ("--lr-img", "0.5"),
+            ("--outer-loop", "2"),
+            ("--inner-loop", "4"),
+            ("--width", "16"),
+            ("--depth", "2"),
+            ("--init", "noise"),
+            ("--seed", "5"),
+            ("--device", "auto"),
+            ("--out", "/tmp/x"),
+            ("--eval-every", "3"),
+            ("--eval-archs", "mlp,lenet"),
+            ("--eval-runs", "2"),
+            ("--eval-epochs", "8"),
+            ("--baseline", "true"),
+            ("--checkpoint-every", "4"),
+            ("--mtt-experts", "3"),
+            ("--mtt-expert-epochs", "6"),
+            ("--mtt-syn-steps", "4"),
+            ("--mtt-match-epochs", "3"),
+            ("--mtt-max-start", "2"),
+            ("--soft-labels", "true"),
+            ("--mtt-batch-syn", "5"),
+            ("--trust", "none"),
+            ("--trust-refresh", "100"),
+            ("--trust-warmup-rounds", "3"),
+            ("--trust-refresh-epochs", "2"),
+            ("--compare", "false"),
+            ("--outliers", "poe"),
+            ("--outlier-iterations", "12"),
+            ("--ood-sets", "gaussian"),
+            ("--ood-lambda", "0.25"),
+            ("--ood-score", "msp"),
+        ];
+        let mut argv = vec!["x"];
+        for (flag, value) in flags {
+            argv.extend([*flag, *value]);
+        }
+        let s = Wrapper::try_parse_from(argv)?.args.settings()?;
+        let (got, default) = (
+            serde_json::to_value(&s)?,
+            serde_json::to_value(DistillSettings::default())?,
+        );
+        let keys: Vec<&String> = default
+            .as_object()
+            .context("settings object")?
+            .keys()
+            .collect();
+        // `tad` is a TOML table only (no flag).
+        assert_eq!(
+            keys.len(),
+            flags.len() + 1,
+            "a setting has no flag in this test"
+        );
+        for key in keys.into_iter().filter(|k| k.as_str() != "tad") {
+            assert_ne!(
+                got[key],
+                default[key],
+                "--{} did not override {key}",
+                key.replace('_', "-")
+            );
+        }
         Ok(())
     }
 }
