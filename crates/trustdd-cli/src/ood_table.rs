@@ -6,7 +6,7 @@ use candle_core::Device;
 use std::io::Write;
 use std::path::Path;
 use trustdd_core::{ImageDataset, TrustRng};
-use trustdd_data::{embedded_mnist, DatasetName, Split};
+use trustdd_data::{embedded_mnist, load_idx_pair, DatasetName, Split};
 use trustdd_ood::{OodReport, OodSet, ScoreKind};
 
 /// The OOD sets used when none are named: noise images and a corruption that pseudo-outlier
@@ -21,7 +21,8 @@ pub fn default_ood_sets(dataset: &str) -> Vec<String> {
 }
 
 /// Builds the OOD sets named in `names`: `gaussian`, `uniform`, `corrupt:<generators>`,
-/// `digits` (the embedded MNIST test digits), or any dataset name (its test split, from
+/// `digits` (the embedded MNIST test digits), `mnist-10k` (the shared folder's 10,000 digits), or
+/// any dataset name (its test split, from
 /// `data_dir`), each shaped and preprocessed like `test`.
 pub fn build_ood_sets(
     names: &[String],
@@ -44,6 +45,19 @@ pub fn build_ood_sets(
             }
             let other = match name.as_str() {
                 "digits" => embedded_mnist()?.1.with_name("digits"),
+                // The shared folder's 10,000 MNIST digits (one IDX pair, no split).
+                "mnist-10k" => {
+                    let dir = data_dir
+                        .context("mnist-10k needs a data folder: --data-dir or TRUSTDD_DATA")?
+                        .join("mnist-10k");
+                    let classes = (0..10).map(|d| d.to_string()).collect();
+                    load_idx_pair(
+                        &dir.join("images-idx3-ubyte.gz"),
+                        &dir.join("labels-idx1-ubyte.gz"),
+                        classes,
+                    )?
+                    .with_name("mnist-10k")
+                }
                 other => {
                     let dir = data_dir
                         .context("an OOD dataset needs a data folder: --data-dir or TRUSTDD_DATA")?;

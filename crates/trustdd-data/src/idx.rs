@@ -33,11 +33,20 @@ pub struct IdxImages {
 /// Parses the payload of an IDX image file (already un-gzipped); `path` names it in errors.
 ///
 /// # Errors
-/// [`Error::Format`] for a wrong magic, or a payload shorter or longer than the header declares.
+/// [`Error::Format`] for a wrong magic, a payload shorter or longer than the header declares, or
+/// a declared size that overflows `usize`.
 pub fn parse_idx_images(data: &[u8], path: &Path) -> Result<IdxImages> {
     let dims = parse_header(data, path, IDX_IMAGES_MAGIC, "IDX images")?;
     let (count, rows, cols) = (dims[0], dims[1], dims[2]);
-    let pixels = take_payload(data, 16, count * rows * cols, path, "IDX images")?;
+    // Three u32 sizes can overflow even a 64-bit product.
+    let declared = count
+        .checked_mul(rows)
+        .and_then(|n| n.checked_mul(cols))
+        .ok_or_else(|| {
+            let why = format!("header declares {count}×{rows}×{cols} bytes, more than addressable");
+            Error::format(path, "IDX images", why)
+        })?;
+    let pixels = take_payload(data, 16, declared, path, "IDX images")?;
     Ok(IdxImages {
         count,
         rows,

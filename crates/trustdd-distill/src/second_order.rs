@@ -62,6 +62,8 @@ fn keep_graph_on_this_thread() -> Result<()> {
     // A poisoned lock only means another worker panicked while holding it; the guard protects
     // no data, so carry on.
     let _lock = ENV_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    // Fix the fast path's reading of the user's environment before the variable changes.
+    trustdd_nn::ops::second_order_requested();
     let previous = std::env::var_os(DO_NOT_DETACH);
     std::env::set_var(DO_NOT_DETACH, "1");
     let forced = Var::new(1f32, &Device::Cpu)

@@ -36,7 +36,15 @@ pub struct SetMetadata {
 /// # Errors
 /// A shape error naming the first disagreement.
 pub fn check_consistent(set: &SyntheticSet, meta: &SetMetadata) -> Result<()> {
-    let n = set.num_classes * set.ipc;
+    // Both counts come from file metadata, so their product may overflow.
+    let n = set.num_classes.checked_mul(set.ipc).ok_or_else(|| {
+        let what = format!("{} classes × {} images per class", set.num_classes, set.ipc);
+        trustdd_core::Error::shape(
+            "synthetic images (classes·ipc)",
+            "a count that fits in usize",
+            what,
+        )
+    })?;
     let expected = meta.shape.batch_dims(n);
     if set.images.dims4()? != expected {
         return Err(trustdd_core::Error::shape(

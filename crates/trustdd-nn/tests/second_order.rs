@@ -92,6 +92,8 @@ fn input_gradient_of_parameter_gradient_norm_matches_finite_differences() {
             (NormKind::Batch, PoolKind::Max, Activation::LeakyRelu),
             (NormKind::Layer, PoolKind::Max, Activation::Sigmoid),
         ];
+        // The stock ops: the fast kernels' backward is first-order only.
+        let _stock = trustdd_nn::ops::DifferentiableGuard::new();
         for (norm, pool, activation) in configs {
             let err = check(ConvNetConfig {
                 width: 3,

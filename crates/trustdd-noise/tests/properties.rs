@@ -19,7 +19,8 @@ fn corrupt(model: &dyn NoiseModel, labels: &[u32], classes: usize, seed: u64) ->
 
 /// A class count `C ≥ 2` and `n` labels below it.
 fn labels(max_classes: usize, max_len: usize) -> impl Strategy<Value = (usize, Vec<u32>)> {
-    (2..=max_classes).prop_flat_map(move |c| (Just(c), prop::collection::vec(0..c as u32, 0..max_len)))
+    (2..=max_classes)
+        .prop_flat_map(move |c| (Just(c), prop::collection::vec(0..c as u32, 0..max_len)))
 }
 
 /// A user map on `c` classes: each source class at most once, targets anywhere below `c`.

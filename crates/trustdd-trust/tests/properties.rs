@@ -56,14 +56,17 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 
-    /// Two tight clusters far apart: the fitted means land on the cluster means and the
-    /// weights on the cluster fractions.
+    /// Two tight clusters of equal size far apart: the fitted means land on the cluster means
+    /// and the weights on 1/2. (Equal sizes because the median-split initialisation only starts
+    /// in the right basin then; see `unequal_clusters_keep_scikit_learns_local_optimum`.)
     #[test]
-    fn well_separated_clusters_are_found(
+    fn well_separated_equal_clusters_are_found(
         centre in -50.0..50.0f64,
         gap in 20.0..200.0f64,
-        low in prop::collection::vec(-0.5..0.5f64, 3..40),
-        high in prop::collection::vec(-0.5..0.5f64, 3..40),
+        (low, high) in (3..40usize).prop_flat_map(|n| {
+            let jitter = || prop::collection::vec(-0.5..0.5f64, n);
+            (jitter(), jitter())
+        }),
     ) {
         let x: Vec<f64> = low.iter().map(|d| centre + d)
             .chain(high.iter().map(|d| centre + gap + d)).collect();
@@ -75,7 +78,42 @@ proptest! {
         let got = [g.means[lo], g.means[1 - lo]];
         prop_assert!((got[0] - want[0]).abs() < 1e-3 && (got[1] - want[1]).abs() < 1e-3,
             "{got:?} vs {want:?}");
-        let frac = low.len() as f64 / x.len() as f64;
-        prop_assert!((g.weights[lo] - frac).abs() < 1e-3, "{g:?}, low fraction {frac}");
+        prop_assert!((g.weights[lo] - 0.5).abs() < 1e-3, "{g:?}");
     }
+}
+
+/// Found by an earlier version of the property above: with clusters of 4 and 3 points the
+/// median split puts the point 0.0 with the far cluster, and EM converges to that local optimum,
+/// exactly as scikit-learn 1.9.1 does from the same start (its default k-means start finds the
+/// clusters: means [-0.32445257, 20.0]). This records the limitation of the initialisation.
+///
+/// ```python
+/// import numpy as np; from sklearn.mixture import GaussianMixture
+/// x = np.array([0.0, -0.47484064416238986, -0.46081185905296895, -0.3621577725640836, 20, 20, 20.])
+/// s = np.sort(x); lo, hi = s[:3], s[3:]
+/// g = GaussianMixture(2, max_iter=200, tol=1e-10, reg_covar=5e-4, weights_init=[.5, .5],
+///     means_init=[[lo.mean()], [hi.mean()]],
+///     precisions_init=[[[1/(lo.var()+5e-4)]], [[1/(hi.var()+5e-4)]]]).fit(x[:, None])
+/// print(g.means_.ravel(), g.weights_)  # [-0.43264702 14.96781995] [0.42737619 0.57262381]
+/// ```
+#[test]
+fn unequal_clusters_keep_scikit_learns_local_optimum() {
+    let x = [
+        0.0,
+        -0.474_840_644_162_389_86,
+        -0.460_811_859_052_968_95,
+        -0.362_157_772_564_083_6,
+        20.0,
+        20.0,
+        20.0,
+    ];
+    let c = GmmConfig {
+        max_iter: 200,
+        tol: 1e-10,
+        ..GmmConfig::default()
+    };
+    let g = Gmm2::fit(&x, &c).unwrap();
+    let close = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).abs() < 1e-6 && (a[1] - b[1]).abs() < 1e-6;
+    assert!(close(g.means, [-0.43264702, 14.96781995]), "{g:?}");
+    assert!(close(g.weights, [0.42737619, 0.57262381]), "{g:?}");
 }

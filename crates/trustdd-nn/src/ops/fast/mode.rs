@@ -66,11 +66,20 @@ pub fn differentiable_scope<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// True when `CANDLE_GRAD_DO_NOT_DETACH` is set to a value candle counts as on (non-empty, not
-/// "0"): candle keeps the graph of a backward pass only then, so its presence signals that
-/// second-order gradients are wanted and the fast kernels would silently cut them.
+/// True when `CANDLE_GRAD_DO_NOT_DETACH` was set, at the first call in this process, to a value
+/// candle counts as on (non-empty, not "0"): candle keeps the graph of a backward pass only then,
+/// so its presence signals that the user wants second-order gradients and the fast kernels would
+/// silently cut them.
+///
+/// Read once and cached: `trustdd_distill::second_order` sets the variable for a few
+/// microseconds while it primes a worker thread; a per-call read let other threads' ops flip to
+/// the stock path inside that window, which broke bit-exact determinism under concurrency.
+/// Code that sets the variable itself calls this first, so the cache holds the user's value.
 pub fn second_order_requested() -> bool {
-    std::env::var_os("CANDLE_GRAD_DO_NOT_DETACH").is_some_and(|v| !v.is_empty() && v != "0")
+    static REQUESTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *REQUESTED.get_or_init(|| {
+        std::env::var_os("CANDLE_GRAD_DO_NOT_DETACH").is_some_and(|v| !v.is_empty() && v != "0")
+    })
 }
 
 /// Whether the fast kernels may run on these tensors: fast mode on this thread, no second-order
