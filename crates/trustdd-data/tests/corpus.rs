@@ -18,25 +18,9 @@ use trustdd_data::fixtures::{
 use trustdd_data::*;
 use trustdd_distill::{load_set, save_set, DistillError, SetMetadata};
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
-    Io,
-    Format,
-    Shape,
-    Label,
-    Invalid,
-}
+mod common;
 
-fn kind(e: &Error) -> Option<Kind> {
-    match e {
-        Error::Io { .. } => Some(Kind::Io),
-        Error::Format { .. } => Some(Kind::Format),
-        Error::ShapeMismatch { .. } => Some(Kind::Shape),
-        Error::LabelOutOfRange { .. } => Some(Kind::Label),
-        Error::InvalidParameter { .. } => Some(Kind::Invalid),
-        _ => None,
-    }
-}
+use common::{kind, Kind};
 
 /// `Ok(())` when the input was accepted, else the loader's error.
 type Outcome = Result<(), Error>;

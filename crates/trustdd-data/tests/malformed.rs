@@ -2,30 +2,16 @@
 //! offending file or folder, and none may panic.
 
 use std::path::Path;
-use trustdd_core::{Error, ImageDataset, ImageShape, Result};
+use trustdd_core::{ImageDataset, ImageShape, Result};
 use trustdd_data::fixtures::{
     gzip, put_in_hub_cache, write_cifar100_bin, write_cifar10_bin, write_idx_images,
     write_idx_labels, write_image, write_lines,
 };
 use trustdd_data::*;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
-    Io,
-    Format,
-    Shape,
-    Label,
-}
+mod common;
 
-fn kind(e: &Error) -> Option<Kind> {
-    match e {
-        Error::Io { .. } => Some(Kind::Io),
-        Error::Format { .. } => Some(Kind::Format),
-        Error::ShapeMismatch { .. } => Some(Kind::Shape),
-        Error::LabelOutOfRange { .. } => Some(Kind::Label),
-        _ => None,
-    }
-}
+use common::{kind, Kind};
 
 /// One case: writes its files under the given folder, then runs the loader.
 struct Case {
