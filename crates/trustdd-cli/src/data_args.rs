@@ -1,8 +1,8 @@
 //! Choosing a dataset on the command line.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use trustdd_core::ImageDataset;
 use trustdd_data::{data_dir_from_env, embedded_mnist, DatasetName, Split};
 
@@ -27,15 +27,10 @@ impl DataArgs {
         let (train, test) = if self.dataset == "embedded" {
             embedded_mnist()?
         } else {
-            let name = DatasetName::parse(&self.dataset)?;
-            let dir = self
-                .data_dir
-                .clone()
-                .or_else(data_dir_from_env)
-                .context("no data folder: pass --data-dir or set TRUSTDD_DATA")?;
+            let dir = data_dir(self.data_dir.as_deref());
             (
-                name.load(&dir, Split::Train)?,
-                name.load(&dir, Split::Test)?,
+                load_by_name(&self.dataset, dir.as_deref(), Split::Train, "dataset")?,
+                load_by_name(&self.dataset, dir.as_deref(), Split::Test, "dataset")?,
             )
         };
         let train = if self.train_limit > 0 && self.train_limit < train.len() {
@@ -46,4 +41,29 @@ impl DataArgs {
         };
         Ok((train, test))
     }
+}
+
+/// The data folder: `explicit` (`--data-dir`), else `$TRUSTDD_DATA`.
+pub fn data_dir(explicit: Option<&Path>) -> Option<PathBuf> {
+    explicit.map(Path::to_path_buf).or_else(data_dir_from_env)
+}
+
+/// Loads `split` of the dataset called `name`, the `role` it plays named in errors ("dataset",
+/// "outlier dataset", "OOD set"). The name is checked first, and only names that live in the data
+/// folder need one (`folder:<path>` does not).
+pub fn load_by_name(
+    name: &str,
+    data_dir: Option<&Path>,
+    split: Split,
+    role: &str,
+) -> Result<ImageDataset> {
+    let parsed = DatasetName::parse(name)?;
+    let dir = match (&parsed, data_dir) {
+        (DatasetName::Folder(_), _) => PathBuf::new(),
+        (_, Some(dir)) => dir.to_path_buf(),
+        (_, None) => anyhow::bail!(
+            "{role} {name} needs a data folder holding {name}/: pass --data-dir or set TRUSTDD_DATA"
+        ),
+    };
+    Ok(parsed.load(&dir, split)?)
 }

@@ -3,6 +3,8 @@
 #![deny(missing_docs)]
 
 mod commands;
+mod config_file;
+mod created_dirs;
 mod data_args;
 mod ood_table;
 mod progress_bar;
@@ -43,9 +45,20 @@ enum Command {
 }
 
 /// Runs the program; returns the process exit code. Any error is printed as one line on stderr
-/// and gives exit code 1 (argument errors: 2, from clap).
+/// and gives exit code 1 (argument errors: 2, as clap's convention).
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version requests are "errors" to clap but successes to the user.
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("trustdd: error: {}", clap_one_line(&e.render().to_string()));
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command {
         Command::Train(args) => commands::train::run(&args, cli.quiet),
         Command::Noise(args) => commands::noise::run(&args),
@@ -72,6 +85,39 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// clap's multi-line report (message, tips, usage, "For more information...") as one line: the
+/// message and its tips, which say what was wrong and what was meant, then a pointer to `--help`.
+fn clap_one_line(rendered: &str) -> String {
+    let mut parts: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more"))
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect();
+    // Usage continuation lines (subcommand lists) follow `Usage:`; keep only what precedes it.
+    if let Some(usage) = rendered
+        .lines()
+        .position(|l| l.trim().starts_with("Usage:"))
+    {
+        let before = rendered
+            .lines()
+            .take(usage)
+            .filter(|l| !l.trim().is_empty())
+            .count();
+        parts.truncate(before);
+    }
+    parts.push("see --help");
+    let mut line = String::new();
+    for part in parts {
+        if !line.is_empty() {
+            // "the following required arguments were not provided:" introduces what follows.
+            line.push_str(if line.ends_with(':') { " " } else { "; " });
+        }
+        line.push_str(part);
+    }
+    line
+}
+
 /// The error and its causes joined on one line; a cause already quoted in the message before it
 /// (libraries often include their source in their own message) is not repeated.
 fn one_line(e: &anyhow::Error) -> String {
@@ -91,6 +137,35 @@ fn one_line(e: &anyhow::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clap_errors_fold_to_one_line_with_their_tips() {
+        for args in [
+            &["trustdd", "distill", "--ipcs", "3"][..],
+            &["trustdd", "distill", "--ipc", "three"],
+            &["trustdd", "frobnicate"],
+            &["trustdd"],
+            &["trustdd", "eval"],
+        ] {
+            let e = Cli::try_parse_from(args).expect_err("invalid arguments");
+            let line = clap_one_line(&e.render().to_string());
+            assert!(!line.contains('\n'), "{args:?}: {line}");
+            assert!(!line.starts_with("error:"), "{args:?}: {line}");
+            assert!(line.ends_with("see --help"), "{args:?}: {line}");
+            assert!(line.len() > "see --help".len() + 10, "{args:?}: {line}");
+        }
+        let e = Cli::try_parse_from(["trustdd", "distill", "--ipcs", "3"]).unwrap_err();
+        let line = clap_one_line(&e.render().to_string());
+        assert!(
+            line.contains("'--ipcs'") && line.contains("'--ipc'"),
+            "{line}"
+        );
+        let e = Cli::try_parse_from(["trustdd", "eval"]).unwrap_err();
+        let line = clap_one_line(&e.render().to_string());
+        assert!(line.contains("not provided: <SET>"), "{line}");
+        let e = Cli::try_parse_from(["trustdd", "--help"]).unwrap_err();
+        assert!(!e.use_stderr(), "help goes to stdout with exit code 0");
+    }
 
     #[test]
     fn one_line_skips_causes_already_in_the_message() {

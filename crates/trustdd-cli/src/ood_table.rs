@@ -1,13 +1,14 @@
 //! OOD sets named on the command line, and the OOD table `trustdd distill --outliers` and
 //! `trustdd ood` print.
 
+use crate::data_args::load_by_name;
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use std::io::Write;
 use std::path::Path;
 use trustdd_core::{ImageDataset, TrustRng};
 use trustdd_data::{embedded_mnist, load_idx_pair, DatasetName, Split};
-use trustdd_ood::{OodReport, OodSet, ScoreKind};
+use trustdd_ood::{GeneratorList, OodReport, OodSet, ScoreKind};
 
 /// The OOD sets used when none are named: noise images and a corruption that pseudo-outlier
 /// exposure does not train on (`mix`), plus the MNIST digits for the other 28×28 grey datasets.
@@ -20,10 +21,53 @@ pub fn default_ood_sets(dataset: &str) -> Vec<String> {
     sets
 }
 
+/// Where an OOD set named on the command line comes from.
+enum OodSource {
+    /// `gaussian`, `uniform` or `corrupt:<generators>`, made from the test split.
+    Builtin,
+    /// The embedded MNIST test digits.
+    Digits,
+    /// The shared folder's 10,000 MNIST digits (one IDX pair, no split).
+    Mnist10k,
+    /// A dataset's test split.
+    Dataset,
+}
+
+/// Checks an OOD set name without loading anything, so a typo fails before a long run.
+fn ood_source(name: &str) -> Result<OodSource> {
+    const EXPECTED: &str =
+        "expected gaussian, uniform, corrupt:<generators>, digits, mnist-10k or a dataset name";
+    let name = name.trim();
+    Ok(match name {
+        "gaussian" | "uniform" => OodSource::Builtin,
+        "digits" => OodSource::Digits,
+        "mnist-10k" => OodSource::Mnist10k,
+        _ => match name.strip_prefix("corrupt:") {
+            Some(generators) => {
+                GeneratorList::parse(generators)
+                    .with_context(|| format!("invalid OOD set {name:?}"))?;
+                OodSource::Builtin
+            }
+            None => {
+                DatasetName::parse(name)
+                    .with_context(|| format!("invalid OOD set {name:?}: {EXPECTED}"))?;
+                OodSource::Dataset
+            }
+        },
+    })
+}
+
+/// Checks every name of `names` (see [`build_ood_sets`]) without loading anything.
+pub fn check_ood_sets(names: &[String]) -> Result<()> {
+    if names.is_empty() {
+        bail!("invalid ood_sets = []: expected at least one OOD set");
+    }
+    names.iter().try_for_each(|n| ood_source(n).map(|_| ()))
+}
+
 /// Builds the OOD sets named in `names`: `gaussian`, `uniform`, `corrupt:<generators>`,
 /// `digits` (the embedded MNIST test digits), `mnist-10k` (the shared folder's 10,000 digits), or
-/// any dataset name (its test split, from
-/// `data_dir`), each shaped and preprocessed like `test`.
+/// any dataset name (its test split, from `data_dir`), each shaped and preprocessed like `test`.
 pub fn build_ood_sets(
     names: &[String],
     test: &ImageDataset,
@@ -31,24 +75,22 @@ pub fn build_ood_sets(
     seed: u64,
     device: &Device,
 ) -> Result<Vec<OodSet>> {
-    if names.is_empty() {
-        bail!("invalid ood_sets = []: expected at least one OOD set");
-    }
+    check_ood_sets(names)?;
     names
         .iter()
         .enumerate()
         .map(|(k, name)| {
             // One stream per set, so adding a set does not change the others.
             let mut rng = TrustRng::for_item(seed, 1000 + k as u64);
-            if let Some(set) = OodSet::builtin(name, test, &mut rng, device)? {
-                return Ok(set);
-            }
-            let other = match name.as_str() {
-                "digits" => embedded_mnist()?.1.with_name("digits"),
-                // The shared folder's 10,000 MNIST digits (one IDX pair, no split).
-                "mnist-10k" => {
+            let other = match ood_source(name)? {
+                OodSource::Builtin => {
+                    return OodSet::builtin(name, test, &mut rng, device)?
+                        .with_context(|| format!("OOD set {name:?} is not built in"));
+                }
+                OodSource::Digits => embedded_mnist()?.1.with_name("digits"),
+                OodSource::Mnist10k => {
                     let dir = data_dir
-                        .context("mnist-10k needs a data folder: --data-dir or TRUSTDD_DATA")?
+                        .context("OOD set mnist-10k needs a data folder: pass --data-dir or set TRUSTDD_DATA")?
                         .join("mnist-10k");
                     let classes = (0..10).map(|d| d.to_string()).collect();
                     load_idx_pair(
@@ -58,13 +100,7 @@ pub fn build_ood_sets(
                     )?
                     .with_name("mnist-10k")
                 }
-                other => {
-                    let dir = data_dir
-                        .context("an OOD dataset needs a data folder: --data-dir or TRUSTDD_DATA")?;
-                    DatasetName::parse(other)
-                        .with_context(|| format!("OOD set {other:?}: expected gaussian, uniform, corrupt:<generators>, digits or a dataset name"))?
-                        .load(dir, Split::Test)?
-                }
+                OodSource::Dataset => load_by_name(name, data_dir, Split::Test, "OOD set")?,
             };
             Ok(OodSet::from_dataset(
                 &other,

@@ -6,13 +6,14 @@ use flate2::{write::GzEncoder, Compression};
 use image::ImageFormat;
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
-use trustdd_core::{Error, ImageShape, Result};
+use trustdd_core::{write_atomic, Error, ImageShape, Result};
 
-fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(dir) = path.parent() {
+/// Creates the parent folder, then writes atomically like every other output of trustdd.
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+    write_atomic(path, bytes)
 }
 
 /// `bytes` gzip-compressed.

@@ -30,11 +30,7 @@ pub(crate) fn write(
             .set_compression(Compression::SNAPPY)
             .build(),
     );
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut writer = SerializedFileWriter::new(file, schema, props).map_err(bad)?;
+    let mut writer = SerializedFileWriter::new(Vec::new(), schema, props).map_err(bad)?;
     let mut group = writer.next_row_group().map_err(bad)?;
     let n = images.len();
     // Leaves inside the optional struct are defined at level 2, top-level optionals at level 1.
@@ -62,6 +58,6 @@ pub(crate) fn write(
         column += 1;
     }
     group.close().map_err(bad)?;
-    writer.close().map_err(bad)?;
-    Ok(())
+    let bytes = writer.into_inner().map_err(bad)?;
+    crate::fixtures::write(path, &bytes)
 }

@@ -685,7 +685,42 @@ const CASES: &[Case] = &[
         expect: Kind::Shape,
         names: "soft labels",
     },
+    Case {
+        name: "set file with a NaN pixel",
+        run: |d| tampered_set(d, images_with(0, f32::NAN), hard_labels(&[0, 0, 1, 1]), &[]),
+        expect: Kind::Format,
+        names: "non-finite",
+    },
+    Case {
+        name: "set file with infinite pixels",
+        run: |d| {
+            let images = images_with(5, f32::INFINITY)
+                .add(&images_with(23, f32::NEG_INFINITY))
+                .unwrap();
+            tampered_set(d, images, hard_labels(&[0, 0, 1, 1]), &[])
+        },
+        expect: Kind::Format,
+        names: "2 non-finite values (first: inf at flat index 5)",
+    },
+    Case {
+        name: "set file soft labels holding NaN",
+        run: |d| {
+            let mut logits = vec![0f32; 8];
+            logits[3] = f32::NAN;
+            let logits = Tensor::from_vec(logits, (4, 2), &Device::Cpu).unwrap();
+            tampered_set(d, images_2x2(), logits, &[("label_kind", "soft")])
+        },
+        expect: Kind::Format,
+        names: "\"labels\" holds 1 non-finite",
+    },
 ];
+
+/// Zero images of the 2×2 set with `value` at flat index `at`.
+fn images_with(at: usize, value: f32) -> Tensor {
+    let mut values = vec![0f32; 24];
+    values[at] = value;
+    Tensor::from_vec(values, (4, 1, 2, 3), &Device::Cpu).unwrap()
+}
 
 #[test]
 fn malformed_inputs_give_typed_errors_naming_the_file_or_parameter() {
@@ -714,34 +749,6 @@ fn malformed_inputs_give_typed_errors_naming_the_file_or_parameter() {
     }
     assert!(CASES.len() >= 30);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-/// Non-finite pixels are not a format error: a set file stores whatever the optimiser produced,
-/// so `load_set` returns NaN and infinite values unchanged (callers that train on the set meet
-/// them as a non-finite loss). This pins that behaviour down.
-#[test]
-fn set_files_with_non_finite_pixels_load_unchanged() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut values = vec![0f32; 24];
-    values[0] = f32::NAN;
-    values[5] = f32::INFINITY;
-    values[23] = f32::NEG_INFINITY;
-    let images = Tensor::from_vec(values.clone(), (4, 1, 2, 3), &Device::Cpu).unwrap();
-    let path = good_set(dir.path());
-    let md = set_metadata(&path);
-    let labels = hard_labels(&[0, 0, 1, 1]);
-    let tensors = vec![("images", &images), ("labels", &labels)];
-    write(&path, &safetensors::serialize(tensors, Some(md)).unwrap());
-    let (set, _) = load_set(&path, &Device::Cpu).unwrap();
-    let back = set
-        .images
-        .as_tensor()
-        .flatten_all()
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap();
-    assert!(back[0].is_nan() && back[5] == f32::INFINITY && back[23] == f32::NEG_INFINITY);
-    assert_eq!(back[1..5], values[1..5]);
 }
 
 /// Writes one valid input per fuzz target under `$TRUSTDD_FUZZ_SEEDS/<target>/` (the layout

@@ -232,7 +232,7 @@ pub fn load_trajectories(path: &Path, device: &Device) -> Result<Trajectories> {
     let mut experts = Vec::with_capacity(n);
     for e in 0..n {
         let traj = (0..points)
-            .map(|k| file.take(path, FORMAT, &format!("expert{e}.epoch{k}")))
+            .map(|k| file.take_finite(path, FORMAT, &format!("expert{e}.epoch{k}")))
             .collect::<Result<Vec<_>>>()?;
         experts.push(traj);
     }

@@ -108,8 +108,12 @@ pub(crate) fn set_from_file(
     num_classes: usize,
     soft: bool,
 ) -> Result<SyntheticSet> {
-    let images = file.take(path, format, "images")?;
-    let labels = file.take(path, format, "labels")?;
+    let images = file.take_finite(path, format, "images")?;
+    let labels = if soft {
+        file.take_finite(path, format, "labels")?
+    } else {
+        file.take(path, format, "labels")?
+    };
     let labels = if soft {
         SyntheticLabels::Soft(Var::from_tensor(&labels.to_dtype(images.dtype())?)?)
     } else {

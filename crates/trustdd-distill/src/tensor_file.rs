@@ -84,6 +84,30 @@ impl TensorFile {
             .ok_or_else(|| DistillError::format(path, format, format!("missing tensor {name:?}")))
     }
 
+    /// [`take`](Self::take), then a format error if any value is NaN or infinite: a set or
+    /// trajectory from a diverged run would otherwise surface as NaN losses far from the file
+    /// that caused them.
+    pub fn take_finite(&mut self, path: &Path, format: &'static str, name: &str) -> Result<Tensor> {
+        let t = self.take(path, format, name)?;
+        let values = t
+            .flatten_all()?
+            .to_dtype(candle_core::DType::F64)?
+            .to_vec1::<f64>()?;
+        let mut bad = values.iter().enumerate().filter(|(_, v)| !v.is_finite());
+        if let Some((first, v)) = bad.next() {
+            return Err(DistillError::format(
+                path,
+                format,
+                format!(
+                    "tensor {name:?} holds {} non-finite values (first: {v} at flat index \
+                     {first}); expected finite numbers",
+                    1 + bad.count()
+                ),
+            ));
+        }
+        Ok(t)
+    }
+
     /// Errors if any tensor is left that the reader did not take (strict loading).
     pub fn finish(&self, path: &Path, format: &'static str) -> Result<()> {
         match self.tensors.keys().next() {

@@ -1,12 +1,12 @@
 //! `trustdd noise`: apply a label-noise model to a dataset's training labels and report it.
 
-use crate::data_args::DataArgs;
+use crate::data_args::{data_dir, DataArgs};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
 use trustdd_core::{write_atomic, NoiseContext};
-use trustdd_data::{data_dir_from_env, CIFAR100_FINE_CLASSES, CIFAR10_CLASSES};
+use trustdd_data::{CIFAR100_FINE_CLASSES, CIFAR10_CLASSES};
 use trustdd_noise::{
     apply_with_report, corrupt_with_report, NoiseConfig, NoiseReport, CIFAR_N_DIR,
 };
@@ -36,7 +36,7 @@ pub struct NoiseArgs {
 /// Runs `trustdd noise`: prints the report table, and writes the JSON when asked.
 pub fn run(args: &NoiseArgs) -> Result<()> {
     let mut config = NoiseConfig::parse(&args.model)?;
-    if let Some(dir) = args.data.data_dir.clone().or_else(data_dir_from_env) {
+    if let Some(dir) = data_dir(args.data.data_dir.as_deref()) {
         config = config.with_data_dir(&dir);
     }
     let report = if args.data.dataset == LABELS_ONLY {

@@ -2,7 +2,7 @@
 //! if asked) and print OOD-detection metrics against a list of OOD sets.
 
 use crate::commands::eval::EvalOptions;
-use crate::data_args::DataArgs;
+use crate::data_args::{data_dir, DataArgs};
 use crate::ood_table::{build_ood_sets, default_ood_sets, parse_score, print_ood_table};
 use crate::progress_bar::Bars;
 use anyhow::Result;
@@ -52,13 +52,9 @@ pub fn run(args: &OodArgs, quiet: bool) -> Result<()> {
         .ood_sets
         .clone()
         .unwrap_or_else(|| default_ood_sets(&args.data.dataset));
-    let data_dir = args
-        .data
-        .data_dir
-        .clone()
-        .or_else(trustdd_data::data_dir_from_env);
+    let dir = data_dir(args.data.data_dir.as_deref());
     let seed = args.options.seed;
-    let sets = build_ood_sets(&names, &l.test, data_dir.as_deref(), seed, &l.device)?;
+    let sets = build_ood_sets(&names, &l.test, dir.as_deref(), seed, &l.device)?;
     let config = OodEvalConfig {
         eval: l.eval.clone(),
         lambda: args.lambda,

@@ -1,14 +1,14 @@
 //! `trustdd partition`: run only TAD's trust partitioning on a (noisy) dataset and print the
 //! partition's quality per round.
 
-use crate::data_args::DataArgs;
+use crate::config_file::read_toml;
+use crate::data_args::{data_dir, DataArgs};
 use crate::progress_bar::Bars;
 use crate::trust_table::print_rounds;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use std::path::PathBuf;
 use trustdd_core::{select_device, write_atomic, PartitionContext, TrustPartitioner, TrustRng};
-use trustdd_data::data_dir_from_env;
 use trustdd_noise::{apply_with_report, NoiseConfig};
 use trustdd_trust::{Tad, TadConfig};
 
@@ -44,11 +44,7 @@ pub fn run(args: &PartitionArgs, quiet: bool) -> Result<()> {
         bail!("invalid rounds = 0: expected at least 1");
     }
     let config = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
-        }
+        Some(path) => read_toml(path)?,
         None => TadConfig::default(),
     };
     let device = select_device(&args.device)?;
@@ -61,7 +57,7 @@ pub fn run(args: &PartitionArgs, quiet: bool) -> Result<()> {
         config
     };
     let mut noise = NoiseConfig::parse(&args.noise)?;
-    if let Some(dir) = args.data.data_dir.clone().or_else(data_dir_from_env) {
+    if let Some(dir) = data_dir(args.data.data_dir.as_deref()) {
         noise = noise.with_data_dir(&dir);
     }
     let model = noise.with_dataset_name(train.name()).build()?;

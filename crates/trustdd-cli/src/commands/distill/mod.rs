@@ -13,9 +13,10 @@ mod variant;
 pub(crate) use build::{eval_config, parse_archs};
 pub use settings::{DistillArgs, DistillSettings};
 
-use crate::data_args::DataArgs;
+use crate::created_dirs::CreatedDirs;
+use crate::data_args::{data_dir, DataArgs};
 use crate::progress_bar::Bars;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,6 +39,15 @@ pub(crate) struct RunReport<'a> {
 
 /// Runs `trustdd distill`.
 pub fn run(args: &DistillArgs, quiet: bool) -> Result<()> {
+    let mut created = CreatedDirs::default();
+    let result = run_creating(args, quiet, &mut created);
+    if result.is_err() {
+        created.remove_empty();
+    }
+    result
+}
+
+fn run_creating(args: &DistillArgs, quiet: bool, created: &mut CreatedDirs) -> Result<()> {
     let start = Instant::now();
     let s = args.settings()?;
     if s.iterations == 0 {
@@ -77,7 +87,7 @@ pub fn run(args: &DistillArgs, quiet: bool) -> Result<()> {
         (clean.clone(), None)
     } else {
         let mut config = NoiseConfig::parse(&s.noise)?;
-        if let Some(dir) = s.data_dir.clone().or_else(trustdd_data::data_dir_from_env) {
+        if let Some(dir) = data_dir(s.data_dir.as_deref()) {
             config = config.with_data_dir(&dir);
         }
         let model = config.with_dataset_name(train.name()).build()?;
@@ -125,11 +135,9 @@ pub fn run(args: &DistillArgs, quiet: bool) -> Result<()> {
         s.eval_epochs,
         shape.channels,
     );
-    // Fail before the long run if an output directory cannot be made (after the cheap checks,
-    // so a bad setting leaves no empty directory behind).
+    // Fail before the long run if an output directory cannot be made.
     for v in &variants {
-        std::fs::create_dir_all(&v.out)
-            .with_context(|| format!("creating output directory {}", v.out.display()))?;
+        created.create(&v.out)?;
     }
     let bars = Bars::new(quiet);
     let meta = SetMetadata {

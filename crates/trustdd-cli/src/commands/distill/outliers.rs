@@ -3,7 +3,10 @@
 
 use super::build::{dm_config, gradient_matching_config};
 use super::settings::DistillSettings;
-use crate::ood_table::{build_ood_sets, default_ood_sets, parse_score, print_ood_table};
+use crate::data_args::{data_dir, load_by_name};
+use crate::ood_table::{
+    build_ood_sets, check_ood_sets, default_ood_sets, parse_score, print_ood_table,
+};
 use crate::progress_bar::Bars;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
@@ -53,6 +56,9 @@ pub(crate) fn outlier_source(
             s.ood_lambda
         );
     }
+    if !s.ood_sets.is_empty() {
+        check_ood_sets(&s.ood_sets)?;
+    }
     let (sampler, groups) = outlier_sampler(s, dataset, device)?;
     Ok(OutlierSource { sampler, groups })
 }
@@ -76,16 +82,11 @@ fn outlier_sampler(
     let other = match spec {
         "digits" => embedded_mnist()?.0.with_name("digits"),
         name => {
-            let dir = s
-                .data_dir
-                .clone()
-                .or_else(trustdd_data::data_dir_from_env)
-                .context("an outlier dataset needs a data folder: --data-dir or TRUSTDD_DATA")?;
-            DatasetName::parse(name)
-                .with_context(|| {
-                    format!("invalid outliers {name:?}: expected none, poe, a generator list (jigsaw,invert,pixelate,speckle,mix) or a dataset name")
-                })?
-                .load(&dir, Split::Train)?
+            DatasetName::parse(name).with_context(|| {
+                format!("invalid outliers {name:?}: expected none, poe, a generator list (jigsaw,invert,pixelate,speckle,mix), digits or a dataset name")
+            })?;
+            let dir = data_dir(s.data_dir.as_deref());
+            load_by_name(name, dir.as_deref(), Split::Train, "outlier dataset")?
         }
     };
     if other.shape() != dataset.shape() {
@@ -156,10 +157,7 @@ pub(crate) fn run_outliers(
     let ood_sets = build_ood_sets(
         &names,
         test,
-        s.data_dir
-            .clone()
-            .or_else(trustdd_data::data_dir_from_env)
-            .as_deref(),
+        data_dir(s.data_dir.as_deref()).as_deref(),
         s.seed,
         &device,
     )?;

@@ -1,6 +1,7 @@
 //! The settings of `trustdd distill`: defaults (the main job), a TOML file, command-line flags.
 
-use anyhow::{Context, Result};
+use crate::config_file::read_toml;
+use anyhow::Result;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -284,11 +285,7 @@ impl DistillArgs {
     /// The settings: defaults, then the file, then the flags.
     pub fn settings(&self) -> Result<DistillSettings> {
         let mut s = match &self.config {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
-            }
+            Some(path) => read_toml(path)?,
             None => DistillSettings::default(),
         };
         macro_rules! over {
@@ -356,6 +353,7 @@ impl DistillArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use anyhow::Context;
     use clap::Parser;
 
     #[derive(Debug, Parser)]
