@@ -60,7 +60,7 @@ const CASES: &[Case] = &[
         1,
         "absent.json",
     ),
-    case("partition --noise map:0.3:0>11", 1, "11"),
+    case("partition --noise map:0.3:0:11", 1, "11"),
     // Configuration files.
     case("distill --config {dir}/absent.toml", 1, "absent.toml"),
     case("distill --config {dir}/typo.toml", 1, "objektive"),

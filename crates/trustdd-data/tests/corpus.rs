@@ -16,7 +16,9 @@ use trustdd_data::fixtures::{
     write_idx_labels, write_image, write_image_parquet, write_lines,
 };
 use trustdd_data::*;
-use trustdd_distill::{load_set, save_set, DistillError, SetMetadata};
+use trustdd_distill::{
+    load_set, save_set, save_trajectories, DistillError, SetMetadata, Trajectories,
+};
 
 mod common;
 
@@ -805,6 +807,14 @@ fn write_fuzz_seeds() {
         &[&[5u8][..], &st].concat(),
     );
     put("synthetic_set", "2x2", &std::fs::read(good_set(d)).unwrap());
+    put("class_map", "pairs", b"0:6, 6:0\n2:7");
+    let point = |v: f32| Tensor::full(v, 6, &Device::Cpu).unwrap();
+    let experts = Trajectories {
+        experts: vec![vec![point(0.0), point(1.0)], vec![point(2.0), point(3.0)]],
+    };
+    let traj = d.join("experts.safetensors");
+    save_trajectories(&traj, &experts).unwrap();
+    put("trajectories", "2x2", &std::fs::read(&traj).unwrap());
     for (i, spec) in [
         "sym:0.4",
         "asym:0.2:cifar10",
