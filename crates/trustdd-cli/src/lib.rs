@@ -47,6 +47,14 @@ enum Command {
 /// Runs the program; returns the process exit code. Any error is printed as one line on stderr
 /// and gives exit code 1 (argument errors: 2, as clap's convention).
 pub fn main() -> ExitCode {
+    // trustdd-data catches the parquet crate's panics on malformed files and returns an error,
+    // which is printed below; the default hook's report of the caught panic would only add noise.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !trustdd_data::panic_is_caught_parquet_error(info) {
+            report(info)
+        }
+    }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // Help and version requests are "errors" to clap but successes to the user.

@@ -1,7 +1,8 @@
 //! Decoding PNG/JPEG images into `C×H×W` u8 pixels.
 
 use image::imageops::{resize, FilterType};
-use image::{DynamicImage, ImageBuffer, Pixel};
+use image::{DynamicImage, ImageBuffer, ImageReader, Pixel};
+use std::io::Cursor;
 use std::path::Path;
 use trustdd_core::{Error, ImageShape, Result};
 
@@ -31,9 +32,16 @@ pub fn decode_image_bytes(
     allow_resize: bool,
 ) -> Result<Vec<u8>> {
     check_channels(shape.channels)?;
-    let img =
-        image::load_from_memory(raw).map_err(|e| Error::format(source, "image", e.to_string()))?;
-    let (w, h) = (img.width() as usize, img.height() as usize);
+    let bad = |e: image::ImageError| Error::format(source, "image", e.to_string());
+    let reader = || {
+        ImageReader::new(Cursor::new(raw))
+            .with_guessed_format()
+            .map_err(|e| Error::io(source, e))
+    };
+    // The header alone says the size: a mismatch, or a small file declaring a huge image
+    // (the fuzzer found a 653-byte JPEG that claims 63,235 × 516), is refused before decoding.
+    let (w, h) = reader()?.into_dimensions().map_err(bad)?;
+    let (w, h) = (w as usize, h as usize);
     if !allow_resize && (h, w) != (shape.height, shape.width) {
         return Err(Error::shape(
             format!("image {}", source.display()),
@@ -41,8 +49,20 @@ pub fn decode_image_bytes(
             format!("{h}x{w}"),
         ));
     }
+    if w.saturating_mul(h) > MAX_DECODED_PIXELS {
+        return Err(Error::format(
+            source,
+            "image",
+            format!("declares {w}x{h} pixels, more than the {MAX_DECODED_PIXELS} trustdd decodes"),
+        ));
+    }
+    let img = reader()?.decode().map_err(bad)?;
     Ok(to_chw(img, shape))
 }
+
+/// The most pixels one image may declare (8192 × 8192): far above any dataset trustdd reads,
+/// far below what would let a tiny file exhaust memory or time.
+pub const MAX_DECODED_PIXELS: usize = 1 << 26;
 
 /// Validates a channel count for decoding.
 ///

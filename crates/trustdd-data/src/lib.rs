@@ -42,7 +42,7 @@ pub use classes::{
     FASHION_MNIST_CLASSES, KMNIST_CLASSES, MNIST_CLASSES,
 };
 pub use data_dir::{data_dir_from_env, data_dir_from_value, DATA_DIR_VAR};
-pub use decode::{decode_image_bytes, decode_image_file};
+pub use decode::{decode_image_bytes, decode_image_file, MAX_DECODED_PIXELS};
 pub use embedded::{embedded_mnist, EMBEDDED_MNIST_TRAIN};
 pub use folder::load_image_folder;
 pub use hub::{
@@ -52,7 +52,7 @@ pub use idx::{
     idx_split_paths, load_fashion_mnist, load_idx_bytes, load_idx_pair, load_kmnist, load_mnist,
     parse_idx_images, parse_idx_labels, IdxImages, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC,
 };
-pub use parquet_images::{read_image_parquet, ParquetImages};
+pub use parquet_images::{panic_is_caught_parquet_error, read_image_parquet, ParquetImages};
 pub use split::Split;
 pub use stats::{
     cifar100_stats, cifar10_stats, fashion_mnist_stats, kmnist_stats, known_stats, mnist_stats,

@@ -6,6 +6,7 @@
 use crate::decode::decode_image_bytes;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::{Field, Row};
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use trustdd_core::{Error, ImageShape, Result};
 
@@ -33,11 +34,51 @@ pub fn read_image_parquet(
     label_columns: &[&str],
     shape: ImageShape,
 ) -> Result<ParquetImages> {
+    // The parquet crate still panics on some malformed pages (seen by our fuzzer: "Decoder for
+    // dict should have been set"); nothing it holds outlives the call, so a panic is caught and
+    // reported like any other malformed file.
+    std::panic::catch_unwind(AssertUnwindSafe(|| {
+        read_rows(path, image_column, label_columns, shape)
+    }))
+    .unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown reason".into());
+        Err(Error::format(
+            path,
+            FORMAT,
+            format!("the parquet reader failed: {why}"),
+        ))
+    })
+}
+
+/// Whether a panic comes from inside the parquet crate, which [`read_image_parquet`] catches and
+/// reports as an error. A program's panic hook can stay silent for these, so that a malformed
+/// file gives one error message rather than a panic report followed by the error.
+pub fn panic_is_caught_parquet_error(info: &std::panic::PanicHookInfo<'_>) -> bool {
+    info.location().is_some_and(|l| {
+        let file = l.file().replace('\\', "/");
+        file.contains("/parquet-") && file.contains("/src/")
+    })
+}
+
+fn read_rows(
+    path: &Path,
+    image_column: &str,
+    label_columns: &[&str],
+    shape: ImageShape,
+) -> Result<ParquetImages> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let bad = |e: parquet::errors::ParquetError| Error::format(path, FORMAT, e.to_string());
     let reader = SerializedFileReader::new(file).map_err(bad)?;
-    let rows = reader.metadata().file_metadata().num_rows().max(0) as usize;
-    let mut pixels = Vec::with_capacity(rows * shape.numel());
+    // The row count is the file's claim: every row takes at least a byte, so the file's length
+    // bounds what is reserved up front.
+    let claimed = reader.metadata().file_metadata().num_rows().max(0) as u64;
+    let rows = claimed.min(file_len) as usize;
+    let mut pixels = Vec::with_capacity(rows.saturating_mul(shape.numel()).min(1 << 30));
     let mut labels = vec![Vec::with_capacity(rows); label_columns.len()];
     for (i, row) in reader.get_row_iter(None).map_err(bad)?.enumerate() {
         let row = row.map_err(bad)?;

@@ -482,7 +482,34 @@ const CASES: &[Case] = &[
         expect: Kind::Format,
         names: "notes.jpg",
     },
+    Case {
+        name: "JPEG whose header declares 65,535 × 65,535 pixels",
+        run: |d| {
+            let mut jpeg = encode_image(GREY4, &[0; 16], ImageFormat::Jpeg).unwrap();
+            // Baseline frame header: FF C0, length (2), precision (1), height (2), width (2).
+            let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+            jpeg[sof + 5..sof + 9].copy_from_slice(&[0xFF; 4]);
+            let p = d.join("huge.jpg");
+            write(&p, &jpeg);
+            done(decode_image_file(&p, GREY4))
+        },
+        expect: Kind::Format,
+        names: "declares 65535x65535 pixels",
+    },
     // ---- parquet ----
+    Case {
+        name: "parquet page that panicked the parquet crate (found by cargo fuzz)",
+        run: |d| {
+            let p = d.join("fuzzed.parquet");
+            write(
+                &p,
+                include_bytes!("fuzz_crashes/parquet-dict-decoder-unset.parquet"),
+            );
+            read_parquet(&p)
+        },
+        expect: Kind::Format,
+        names: "fuzzed.parquet",
+    },
     Case {
         name: "parquet empty file",
         run: |d| {
