@@ -1,6 +1,6 @@
 //! The README's library example, kept compiling: 40% asymmetric label noise on the
 //! embedded digits, DM distilling 10 images per class through TAD's trust-aware diversion, and a
-//! fresh network trained on the 100 synthetic images. About 2 minutes on 2 cores.
+//! fresh network trained on the 100 synthetic images. About 4 minutes on 2 cores.
 //!
 //! ```sh
 //! cargo run --release --example library_tour
