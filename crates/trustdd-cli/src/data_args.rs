@@ -27,10 +27,11 @@ impl DataArgs {
         let (train, test) = if self.dataset == "embedded" {
             embedded_mnist()?
         } else {
+            let name = DatasetName::parse(&self.dataset)?;
             let dir = data_dir(self.data_dir.as_deref());
             (
-                load_by_name(&self.dataset, dir.as_deref(), Split::Train, "dataset")?,
-                load_by_name(&self.dataset, dir.as_deref(), Split::Test, "dataset")?,
+                load_dataset(&name, dir.as_deref(), Split::Train, "dataset")?,
+                load_dataset(&name, dir.as_deref(), Split::Test, "dataset")?,
             )
         };
         let train = if self.train_limit > 0 && self.train_limit < train.len() {
@@ -48,22 +49,21 @@ pub fn data_dir(explicit: Option<&Path>) -> Option<PathBuf> {
     explicit.map(Path::to_path_buf).or_else(data_dir_from_env)
 }
 
-/// Loads `split` of the dataset called `name`, the `role` it plays named in errors ("dataset",
-/// "outlier dataset", "OOD set"). The name is checked first, and only names that live in the data
-/// folder need one (`folder:<path>` does not).
-pub fn load_by_name(
-    name: &str,
+/// Loads `split` of the dataset `name`, the `role` it plays named in errors ("dataset",
+/// "outlier dataset", "OOD set"). Only datasets that live in the data folder need one
+/// (`folder:<path>` does not).
+pub fn load_dataset(
+    name: &DatasetName,
     data_dir: Option<&Path>,
     split: Split,
     role: &str,
 ) -> Result<ImageDataset> {
-    let parsed = DatasetName::parse(name)?;
-    let dir = match (&parsed, data_dir) {
+    let dir = match (name, data_dir) {
         (DatasetName::Folder(_), _) => PathBuf::new(),
         (_, Some(dir)) => dir.to_path_buf(),
         (_, None) => anyhow::bail!(
             "{role} {name} needs a data folder holding {name}/: pass --data-dir or set TRUSTDD_DATA"
         ),
     };
-    Ok(parsed.load(&dir, split)?)
+    Ok(name.load(&dir, split)?)
 }

@@ -96,25 +96,14 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// clap's multi-line report (message, tips, usage, "For more information...") as one line: the
 /// message and its tips, which say what was wrong and what was meant, then a pointer to `--help`.
 fn clap_one_line(rendered: &str) -> String {
-    let mut parts: Vec<&str> = rendered
+    let parts = rendered
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more"))
+        // Usage (with its continuation lines) and the pointer to --help close the report.
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more"))
+        .filter(|l| !l.is_empty())
         .map(|l| l.strip_prefix("error: ").unwrap_or(l))
-        .collect();
-    // Usage continuation lines (subcommand lists) follow `Usage:`; keep only what precedes it.
-    if let Some(usage) = rendered
-        .lines()
-        .position(|l| l.trim().starts_with("Usage:"))
-    {
-        let before = rendered
-            .lines()
-            .take(usage)
-            .filter(|l| !l.trim().is_empty())
-            .count();
-        parts.truncate(before);
-    }
-    parts.push("see --help");
+        .chain(["see --help"]);
     let mut line = String::new();
     for part in parts {
         if !line.is_empty() {

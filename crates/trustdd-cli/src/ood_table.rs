@@ -1,7 +1,7 @@
 //! OOD sets named on the command line, and the OOD table `trustdd distill --outliers` and
 //! `trustdd ood` print.
 
-use crate::data_args::load_by_name;
+use crate::data_args::load_dataset;
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use std::io::Write;
@@ -30,14 +30,13 @@ enum OodSource {
     /// The shared folder's 10,000 MNIST digits (one IDX pair, no split).
     Mnist10k,
     /// A dataset's test split.
-    Dataset,
+    Dataset(DatasetName),
 }
 
-/// Checks an OOD set name without loading anything, so a typo fails before a long run.
+/// Reads an OOD set name (already trimmed) without loading anything.
 fn ood_source(name: &str) -> Result<OodSource> {
     const EXPECTED: &str =
         "expected gaussian, uniform, corrupt:<generators>, digits, mnist-10k or a dataset name";
-    let name = name.trim();
     Ok(match name {
         "gaussian" | "uniform" => OodSource::Builtin,
         "digits" => OodSource::Digits,
@@ -48,21 +47,29 @@ fn ood_source(name: &str) -> Result<OodSource> {
                     .with_context(|| format!("invalid OOD set {name:?}"))?;
                 OodSource::Builtin
             }
-            None => {
+            None => OodSource::Dataset(
                 DatasetName::parse(name)
-                    .with_context(|| format!("invalid OOD set {name:?}: {EXPECTED}"))?;
-                OodSource::Dataset
-            }
+                    .with_context(|| format!("invalid OOD set {name:?}: {EXPECTED}"))?,
+            ),
         },
     })
 }
 
-/// Checks every name of `names` (see [`build_ood_sets`]) without loading anything.
-pub fn check_ood_sets(names: &[String]) -> Result<()> {
+/// Every name of `names` (trimmed: `--ood-sets a, b` is two names) with its source.
+fn ood_sources(names: &[String]) -> Result<Vec<(&str, OodSource)>> {
     if names.is_empty() {
         bail!("invalid ood_sets = []: expected at least one OOD set");
     }
-    names.iter().try_for_each(|n| ood_source(n).map(|_| ()))
+    names
+        .iter()
+        .map(|n| Ok((n.trim(), ood_source(n.trim())?)))
+        .collect()
+}
+
+/// Checks every name of `names` (see [`build_ood_sets`]) without loading anything, so a typo
+/// fails before a long run.
+pub fn check_ood_sets(names: &[String]) -> Result<()> {
+    ood_sources(names).map(|_| ())
 }
 
 /// Builds the OOD sets named in `names`: `gaussian`, `uniform`, `corrupt:<generators>`,
@@ -75,14 +82,13 @@ pub fn build_ood_sets(
     seed: u64,
     device: &Device,
 ) -> Result<Vec<OodSet>> {
-    check_ood_sets(names)?;
-    names
-        .iter()
+    ood_sources(names)?
+        .into_iter()
         .enumerate()
-        .map(|(k, name)| {
+        .map(|(k, (name, source))| {
             // One stream per set, so adding a set does not change the others.
             let mut rng = TrustRng::for_item(seed, 1000 + k as u64);
-            let other = match ood_source(name)? {
+            let other = match source {
                 OodSource::Builtin => {
                     return OodSet::builtin(name, test, &mut rng, device)?
                         .with_context(|| format!("OOD set {name:?} is not built in"));
@@ -100,7 +106,9 @@ pub fn build_ood_sets(
                     )?
                     .with_name("mnist-10k")
                 }
-                OodSource::Dataset => load_by_name(name, data_dir, Split::Test, "OOD set")?,
+                OodSource::Dataset(dataset) => {
+                    load_dataset(&dataset, data_dir, Split::Test, "OOD set")?
+                }
             };
             Ok(OodSet::from_dataset(
                 &other,

@@ -110,13 +110,10 @@ pub(crate) fn set_from_file(
 ) -> Result<SyntheticSet> {
     let images = file.take_finite(path, format, "images")?;
     let labels = if soft {
-        file.take_finite(path, format, "labels")?
+        let logits = file.take_finite(path, format, "labels")?;
+        SyntheticLabels::Soft(Var::from_tensor(&logits.to_dtype(images.dtype())?)?)
     } else {
-        file.take(path, format, "labels")?
-    };
-    let labels = if soft {
-        SyntheticLabels::Soft(Var::from_tensor(&labels.to_dtype(images.dtype())?)?)
-    } else {
+        let labels = file.take(path, format, "labels")?;
         if labels.dtype() != DType::U32 || labels.rank() != 1 {
             return Err(DistillError::format(
                 path,

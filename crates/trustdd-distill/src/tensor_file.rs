@@ -89,23 +89,27 @@ impl TensorFile {
     /// that caused them.
     pub fn take_finite(&mut self, path: &Path, format: &'static str, name: &str) -> Result<Tensor> {
         let t = self.take(path, format, name)?;
+        // x·0 is 0 for every finite x and NaN for NaN and ±∞, so one on-device sum tells whether
+        // anything is wrong without copying a large trajectory to the host (or overflowing).
+        let probe = (&t * 0.0)?.sum_all()?.to_dtype(candle_core::DType::F64)?;
+        if probe.to_scalar::<f64>()?.is_finite() {
+            return Ok(t);
+        }
         let values = t
             .flatten_all()?
             .to_dtype(candle_core::DType::F64)?
             .to_vec1::<f64>()?;
         let mut bad = values.iter().enumerate().filter(|(_, v)| !v.is_finite());
-        if let Some((first, v)) = bad.next() {
-            return Err(DistillError::format(
-                path,
-                format,
-                format!(
-                    "tensor {name:?} holds {} non-finite values (first: {v} at flat index \
-                     {first}); expected finite numbers",
-                    1 + bad.count()
-                ),
-            ));
-        }
-        Ok(t)
+        let (first, v) = bad.next().map_or((0, f64::NAN), |(i, v)| (i, *v));
+        Err(DistillError::format(
+            path,
+            format,
+            format!(
+                "tensor {name:?} holds {} non-finite values (first: {v} at flat index {first}); \
+                 expected finite numbers",
+                1 + bad.count()
+            ),
+        ))
     }
 
     /// Errors if any tensor is left that the reader did not take (strict loading).

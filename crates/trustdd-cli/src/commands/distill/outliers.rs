@@ -3,7 +3,7 @@
 
 use super::build::{dm_config, gradient_matching_config};
 use super::settings::DistillSettings;
-use crate::data_args::{data_dir, load_by_name};
+use crate::data_args::{data_dir, load_dataset};
 use crate::ood_table::{
     build_ood_sets, check_ood_sets, default_ood_sets, parse_score, print_ood_table,
 };
@@ -82,11 +82,11 @@ fn outlier_sampler(
     let other = match spec {
         "digits" => embedded_mnist()?.0.with_name("digits"),
         name => {
-            DatasetName::parse(name).with_context(|| {
+            let name = DatasetName::parse(name).with_context(|| {
                 format!("invalid outliers {name:?}: expected none, poe, a generator list (jigsaw,invert,pixelate,speckle,mix), digits or a dataset name")
             })?;
             let dir = data_dir(s.data_dir.as_deref());
-            load_by_name(name, dir.as_deref(), Split::Train, "outlier dataset")?
+            load_dataset(&name, dir.as_deref(), Split::Train, "outlier dataset")?
         }
     };
     if other.shape() != dataset.shape() {
