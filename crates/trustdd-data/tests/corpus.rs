@@ -22,19 +22,10 @@ use trustdd_distill::{
 
 mod common;
 
-use common::{kind, Kind};
+use common::{failures, Case, Kind};
 
 /// `Ok(())` when the input was accepted, else the loader's error.
 type Outcome = Result<(), Error>;
-
-/// One case: writes its files under the given folder, then runs the loader.
-struct Case {
-    name: &'static str,
-    run: fn(&Path) -> Outcome,
-    expect: Kind,
-    /// A piece of the message naming the file or parameter at fault.
-    names: &'static str,
-}
 
 fn done<T>(r: trustdd_core::Result<T>) -> Outcome {
     r.map(|_| ())
@@ -172,7 +163,7 @@ fn load(path: &Path) -> Outcome {
     set_outcome(load_set(path, &Device::Cpu))
 }
 
-const CASES: &[Case] = &[
+const CASES: &[Case<()>] = &[
     // ---- IDX ----
     Case {
         name: "IDX label file given as the image file",
@@ -753,29 +744,7 @@ fn images_with(at: usize, value: f32) -> Tensor {
 
 #[test]
 fn malformed_inputs_give_typed_errors_naming_the_file_or_parameter() {
-    let mut failures = Vec::new();
-    for case in CASES {
-        let dir = tempfile::tempdir().unwrap();
-        let outcome = std::panic::catch_unwind(|| (case.run)(dir.path()));
-        match outcome {
-            Err(_) => failures.push(format!("{}: panicked", case.name)),
-            Ok(Ok(())) => failures.push(format!("{}: loaded without error", case.name)),
-            Ok(Err(e)) => {
-                let msg = e.to_string();
-                if kind(&e) != Some(case.expect) {
-                    failures.push(format!(
-                        "{}: expected {:?}, got {e:?}",
-                        case.name, case.expect
-                    ));
-                } else if !msg.contains(case.names) {
-                    failures.push(format!(
-                        "{}: message does not name {}: {msg}",
-                        case.name, case.names
-                    ));
-                }
-            }
-        }
-    }
+    let failures = failures(CASES);
     assert!(CASES.len() >= 30);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -11,16 +11,7 @@ use trustdd_data::*;
 
 mod common;
 
-use common::{kind, Kind};
-
-/// One case: writes its files under the given folder, then runs the loader.
-struct Case {
-    name: &'static str,
-    run: fn(&Path) -> Result<ImageDataset>,
-    expect: Kind,
-    /// A piece of the message naming the file or folder at fault.
-    names: &'static str,
-}
+use common::{failures, Case, Kind};
 
 const TRAIN_IMG: &str = "train-images-idx3-ubyte";
 const TRAIN_LAB: &str = "train-labels-idx1-ubyte";
@@ -38,7 +29,7 @@ fn rgb_png(path: &Path) {
     write_image(path, ImageShape::new(3, 2, 2), &[0; 12]).unwrap();
 }
 
-const CASES: &[Case] = &[
+const CASES: &[Case<ImageDataset>] = &[
     Case {
         name: "IDX bad magic",
         run: |d| {
@@ -267,28 +258,6 @@ const CASES: &[Case] = &[
 
 #[test]
 fn malformed_inputs_give_typed_errors_naming_the_file() {
-    let mut failures = Vec::new();
-    for case in CASES {
-        let dir = tempfile::tempdir().unwrap();
-        let outcome = std::panic::catch_unwind(|| (case.run)(dir.path()));
-        match outcome {
-            Err(_) => failures.push(format!("{}: panicked", case.name)),
-            Ok(Ok(_)) => failures.push(format!("{}: loaded without error", case.name)),
-            Ok(Err(e)) => {
-                let msg = e.to_string();
-                if kind(&e) != Some(case.expect) {
-                    failures.push(format!(
-                        "{}: expected {:?}, got {e:?}",
-                        case.name, case.expect
-                    ));
-                } else if !msg.contains(case.names) {
-                    failures.push(format!(
-                        "{}: message does not name {}: {msg}",
-                        case.name, case.names
-                    ));
-                }
-            }
-        }
-    }
+    let failures = failures(CASES);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
