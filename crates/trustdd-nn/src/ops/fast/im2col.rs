@@ -61,30 +61,35 @@ impl ConvGeometry {
 /// in the padding.
 pub(crate) fn im2col<T: Copy + Default>(x: &[T], g: &ConvGeometry, col: &mut [T]) {
     let p = g.positions();
-    let zero = T::default();
     for (row_idx, row) in col.chunks_exact_mut(p).enumerate() {
-        let (c, i, j) = (
-            row_idx / (g.kh * g.kw),
-            (row_idx / g.kw) % g.kh,
-            row_idx % g.kw,
-        );
-        let plane = &x[c * g.h * g.w..(c + 1) * g.h * g.w];
-        let (lo, hi) = g.valid_columns(j);
-        for (oy, out) in row.chunks_exact_mut(g.ow).enumerate() {
-            let Some(r) = g.input_row(oy, i) else {
-                out.fill(zero);
-                continue;
-            };
-            let src = &plane[r * g.w..(r + 1) * g.w];
-            out[..lo].fill(zero);
-            out[hi..].fill(zero);
-            if g.stride == 1 {
-                let shift = lo + j - g.padding;
-                out[lo..hi].copy_from_slice(&src[shift..shift + (hi - lo)]);
-            } else {
-                for (ox, o) in out.iter_mut().enumerate().take(hi).skip(lo) {
-                    *o = src[ox * g.stride + j - g.padding];
-                }
+        im2col_row(x, g, row_idx, row);
+    }
+}
+
+/// Row `row_idx` of the im2col matrix (see [`im2col`]) into `row` (`positions` long).
+fn im2col_row<T: Copy + Default>(x: &[T], g: &ConvGeometry, row_idx: usize, row: &mut [T]) {
+    let zero = T::default();
+    let (c, i, j) = (
+        row_idx / (g.kh * g.kw),
+        (row_idx / g.kw) % g.kh,
+        row_idx % g.kw,
+    );
+    let plane = &x[c * g.h * g.w..(c + 1) * g.h * g.w];
+    let (lo, hi) = g.valid_columns(j);
+    for (oy, out) in row.chunks_exact_mut(g.ow).enumerate() {
+        let Some(r) = g.input_row(oy, i) else {
+            out.fill(zero);
+            continue;
+        };
+        let src = &plane[r * g.w..(r + 1) * g.w];
+        out[..lo].fill(zero);
+        out[hi..].fill(zero);
+        if g.stride == 1 {
+            let shift = lo + j - g.padding;
+            out[lo..hi].copy_from_slice(&src[shift..shift + (hi - lo)]);
+        } else {
+            for (ox, o) in out.iter_mut().enumerate().take(hi).skip(lo) {
+                *o = src[ox * g.stride + j - g.padding];
             }
         }
     }
@@ -95,6 +100,10 @@ pub(crate) fn im2col<T: Copy + Default>(x: &[T], g: &ConvGeometry, col: &mut [T]
 /// Rows past `patch_len` (up to a multiple of `mr`) are never written: `out` must hold zeros
 /// there, as a zero-initialised buffer reused for the same geometry does. Saves a separate
 /// packing pass over the largest matrix of the weight gradient.
+///
+/// Each panel's `mr` rows are first written contiguously (as [`im2col`] does) into a small
+/// buffer that stays in L1, then interleaved: writing the panel element by element, with a
+/// padding test per element, took 15% of a width-32 TAD round (docs/performance.md).
 #[cfg_attr(not(trustdd_avx512), allow(dead_code))]
 pub(crate) fn im2col_panels<T: Copy + Default>(
     x: &[T],
@@ -103,30 +112,20 @@ pub(crate) fn im2col_panels<T: Copy + Default>(
     out: &mut [T],
 ) {
     let p = g.positions();
-    let zero = T::default();
-    for row_idx in 0..g.patch_len() {
-        let (c, i, j) = (
-            row_idx / (g.kh * g.kw),
-            (row_idx / g.kw) % g.kh,
-            row_idx % g.kw,
-        );
-        let plane = &x[c * g.h * g.w..(c + 1) * g.h * g.w];
-        let panel = &mut out[(row_idx / mr) * mr * p..][..mr * p];
-        let lane = row_idx % mr;
-        let (lo, hi) = g.valid_columns(j);
-        for (oy, positions) in panel.chunks_exact_mut(g.ow * mr).enumerate() {
-            let cells = positions.chunks_exact_mut(mr);
-            let Some(r) = g.input_row(oy, i) else {
-                cells.for_each(|cell| cell[lane] = zero);
-                continue;
-            };
-            let src = &plane[r * g.w..(r + 1) * g.w];
-            for (ox, cell) in cells.enumerate() {
-                cell[lane] = if (lo..hi).contains(&ox) {
-                    src[ox * g.stride + j - g.padding]
-                } else {
-                    zero
-                };
+    let k = g.patch_len();
+    let mut rows = vec![T::default(); mr * p];
+    for (panel_idx, panel) in out.chunks_exact_mut(mr * p).enumerate() {
+        let first = panel_idx * mr;
+        if first >= k {
+            break;
+        }
+        let lanes = mr.min(k - first);
+        for (lane, row) in rows.chunks_exact_mut(p).take(lanes).enumerate() {
+            im2col_row(x, g, first + lane, row);
+        }
+        for (pos, cell) in panel.chunks_exact_mut(mr).enumerate() {
+            for (lane, v) in cell[..lanes].iter_mut().enumerate() {
+                *v = rows[lane * p + pos];
             }
         }
     }
