@@ -182,7 +182,9 @@ fn convnet(width: usize) -> ArchConfig {
 fn main() -> Result<()> {
     // As the `trustdd` program (src/main.rs): mimalloc's purge delay (option 15) off.
     // SAFETY: sets a process-wide option; mimalloc reads options atomically at any time.
-    unsafe { libmimalloc_sys::mi_option_set(15, -1) };
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        unsafe { libmimalloc_sys::mi_option_set(15, -1) };
+    }
     let o = parse()?;
     if let Some(path) = &o.write_data {
         return write_data(path, o.shape.context("--shape")?, o.images);

@@ -14,6 +14,9 @@ fn main() -> std::process::ExitCode {
     // sizes, and mimalloc's default 10 ms purge made the next step fault them in again (TAD
     // round: 87k faults, 9% slower; docs/performance.md). The peak resident set is unchanged.
     // SAFETY: sets a process-wide option; mimalloc reads options atomically at any time.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    // A MIMALLOC_PURGE_DELAY in the environment (mimalloc's own setting) takes precedence.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    }
     trustdd_cli::main()
 }

@@ -344,8 +344,8 @@ mod tests {
             .try_inverse()
             .unwrap();
         let s = model.score(&features, &[n - 1]).unwrap();
-        for c in 0..2 {
-            let d = row(n - 1) - &mu[c];
+        for (c, mu_c) in mu.iter().enumerate() {
+            let d = row(n - 1) - mu_c;
             let want = (d.transpose() * &inv * &d)[(0, 0)];
             assert!(
                 (s.mahalanobis[c] - want).abs() < 1e-9 * want,
