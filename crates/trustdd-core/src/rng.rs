@@ -167,6 +167,140 @@ mod tests {
         assert_eq!(r.next_u64(), 41_943_041);
     }
 
+    // Reference values for the tests below, from this independent Python implementation of
+    // SplitMix64, xoshiro256++ and `for_item` (integer arithmetic mod 2^64, written from the
+    // authors' C code at prng.di.unimi.it, not from this file's Rust):
+    //
+    // M = (1 << 64) - 1
+    // def rotl(x, k): return ((x << k) | (x >> (64 - k))) & M
+    // def splitmix64(state):
+    //     state = (state + 0x9E3779B97F4A7C15) & M
+    //     z = state
+    //     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M
+    //     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M
+    //     return state, z ^ (z >> 31)
+    // def seed(x):
+    //     s = []
+    //     for _ in range(4):
+    //         x, v = splitmix64(x); s.append(v)
+    //     return s
+    // def next_u64(s):
+    //     r = (rotl((s[0] + s[3]) & M, 23) + s[0]) & M
+    //     t = (s[1] << 17) & M
+    //     s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t
+    //     s[3] = rotl(s[3], 45)
+    //     return r
+    // def for_item(sd, index):
+    //     _, a = splitmix64(sd ^ 0xD1B54A32D192ED03)
+    //     _, b = splitmix64(a ^ ((index * 0x9E3779B97F4A7C15) & M))
+    //     return seed(b)
+    // s = [1, 2, 3, 4]
+    // print("state {1,2,3,4}: outputs", [next_u64(s) for _ in range(3)], "then state", [hex(v) for v in s])
+    // print("seed 0 state", [hex(v) for v in seed(0)])
+    // s = seed(42); print("seed 42 state", [hex(v) for v in s], "outputs", [hex(next_u64(s)) for _ in range(3)])
+    // for i in (0, 1, 7):
+    //     s = for_item(5, i); print(f"for_item(5, {i}) state", [hex(v) for v in s], "first", hex(next_u64(s)))
+    //
+    // Its output (python3 ref.py):
+    //   state {1,2,3,4}: outputs [41943041, 58720359, 3588806011781223] then state ['0xc00018040002', '0xc00000000007', '0xc008000e0002', '0x8000a00000000300']
+    //   seed 0 state ['0xe220a8397b1dcdaf', '0x6e789e6aa1b965f4', '0x6c45d188009454f', '0xf88bb8a8724c81ec']
+    //   seed 42 state ['0xbdd732262feb6e95', '0x28efe333b266f103', '0x47526757130f9f52', '0x581ce1ff0e4ae394'] outputs ['0xd0764d4f4476689f', '0x519e4174576f3791', '0xfbe07cfb0c24ed8c']
+    //   for_item(5, 0) state ['0x33e0e5f11d21ad61', '0x33d0fcefd911aa2a', '0x6f6a33b67363a28c', '0x6133f7f82232efc9'] first 0x2880903fb26c37cf
+    //   for_item(5, 1) state ['0x1f95ec79406c66a5', '0xfa868af099d2325', '0xb273eede28bfc03', '0x71cb91ada193b4e6'] first 0x3306ec8706351764
+    //   for_item(5, 7) state ['0x7a0ad572cb46d6b5', '0xfc6cc6667ef1369c', '0xf0df4ff2b08a7e6', '0xb8992b5d6d8d5893'] first 0xe2273f8a6f6028b5
+    //
+    // Cross-checks against published vectors: SplitMix64 from 0 gives 0xe220a8397b1dcdaf,
+    // 0x6e789e6aa1b965f4, 0x06c45d188009454f, 0xf88bb8a8724c81ec, and xoshiro256++ from {1,2,3,4}
+    // gives 41943041, 58720359, 3588806011781223 (the test vectors of the rand_xoshiro crate).
+
+    #[test]
+    fn xoshiro_state_update_matches_the_reference() {
+        let mut r = TrustRng { s: [1, 2, 3, 4] };
+        let outputs = [r.next_u64(), r.next_u64(), r.next_u64()];
+        assert_eq!(outputs, [41_943_041, 58_720_359, 3_588_806_011_781_223]);
+        assert_eq!(
+            r.s,
+            [
+                0xc000_1804_0002,
+                0xc000_0000_0007,
+                0xc008_000e_0002,
+                0x8000_a000_0000_0300
+            ]
+        );
+    }
+
+    #[test]
+    fn splitmix64_seeding_matches_the_reference() {
+        assert_eq!(
+            TrustRng::new(0).s,
+            [
+                0xe220_a839_7b1d_cdaf,
+                0x6e78_9e6a_a1b9_65f4,
+                0x06c4_5d18_8009_454f,
+                0xf88b_b8a8_724c_81ec
+            ]
+        );
+        let mut r = TrustRng::new(42);
+        assert_eq!(
+            r.s,
+            [
+                0xbdd7_3226_2feb_6e95,
+                0x28ef_e333_b266_f103,
+                0x4752_6757_130f_9f52,
+                0x581c_e1ff_0e4a_e394
+            ]
+        );
+        let outputs = [r.next_u64(), r.next_u64(), r.next_u64()];
+        assert_eq!(
+            outputs,
+            [
+                0xd076_4d4f_4476_689f,
+                0x519e_4174_576f_3791,
+                0xfbe0_7cfb_0c24_ed8c
+            ]
+        );
+    }
+
+    #[test]
+    fn for_item_derivation_matches_the_reference() {
+        for (index, state, first) in [
+            (
+                0,
+                [
+                    0x33e0_e5f1_1d21_ad61,
+                    0x33d0_fcef_d911_aa2a,
+                    0x6f6a_33b6_7363_a28c,
+                    0x6133_f7f8_2232_efc9,
+                ],
+                0x2880_903f_b26c_37cf,
+            ),
+            (
+                1,
+                [
+                    0x1f95_ec79_406c_66a5,
+                    0x0fa8_68af_099d_2325,
+                    0x0b27_3eed_e28b_fc03,
+                    0x71cb_91ad_a193_b4e6,
+                ],
+                0x3306_ec87_0635_1764,
+            ),
+            (
+                7,
+                [
+                    0x7a0a_d572_cb46_d6b5,
+                    0xfc6c_c666_7ef1_369c,
+                    0x0f0d_f4ff_2b08_a7e6,
+                    0xb899_2b5d_6d8d_5893,
+                ],
+                0xe227_3f8a_6f60_28b5,
+            ),
+        ] {
+            let mut r = TrustRng::for_item(5, index);
+            assert_eq!(r.s, state, "for_item(5, {index}) state");
+            assert_eq!(r.next_u64(), first, "for_item(5, {index}) first output");
+        }
+    }
+
     #[test]
     fn uniform_and_normal_moments() {
         let mut r = TrustRng::new(3);

@@ -797,10 +797,12 @@ fn write_fuzz_seeds() {
     );
     put("noise_label_file", "txt", b"\x001\n0\n2\n");
     let st = safetensors::serialize(vec![("labels", &hard_labels(&[1, 0, 2]))], None).unwrap();
+    // Mode byte 4: `4 % 3 == 1` picks `.safetensors`, bit 2 names the tensor "labels" (the
+    // former 5 gave `5 % 3 == 2`, so the fuzzer read this seed as a `.npy` file).
     put(
         "noise_label_file",
         "safetensors",
-        &[&[5u8][..], &st].concat(),
+        &[&[4u8][..], &st].concat(),
     );
     put("synthetic_set", "2x2", &std::fs::read(good_set(d)).unwrap());
     put("class_map", "pairs", b"0:6, 6:0\n2:7");

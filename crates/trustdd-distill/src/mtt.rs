@@ -147,7 +147,12 @@ pub fn trajectory_loss(
         let ce = match labels {
             StudentLabels::Hard(y) => Targets::Hard(y.index_select(&step.ids, 0)?).loss(&logits)?,
             StudentLabels::SoftLogits(z) => {
-                let probs = candle_nn::ops::softmax_last_dim(&z.index_select(&step.ids, 0)?)?;
+                // `softmax`, not `softmax_last_dim`: the latter has no backward in candle 0.11.1,
+                // so the logits would get no gradient.
+                let probs = candle_nn::ops::softmax(
+                    &z.index_select(&step.ids, 0)?,
+                    candle_core::D::Minus1,
+                )?;
                 soft_cross_entropy(&logits, &probs)?
             }
         };
@@ -321,7 +326,8 @@ impl Mtt {
         )?;
         self.lr_opt
             .step(&self.lr, &g_lr.ok_or_else(|| missing("the learning rate"))?)?;
-        if let (SyntheticLabels::Soft(z), Some(g)) = (&syn.labels, g_labels) {
+        if let SyntheticLabels::Soft(z) = &syn.labels {
+            let g = g_labels.ok_or_else(|| missing("the soft labels"))?;
             self.label_opt.step(z, &g)?;
         }
         Ok(StepReport { loss })

@@ -189,3 +189,172 @@ fn a_primed_partitioner_is_not_refitted_at_iteration_zero() -> Result<()> {
     assert_eq!(rounds.as_array().map(Vec::len), Some(2), "{rounds}");
     Ok(())
 }
+
+/// 400 embedded MNIST digits (the first 400 of the training split) with asym:0.4 label noise:
+/// hard enough that the partition has untrusted samples and recalls.
+fn noisy_digits() -> Result<trustdd_core::ImageDataset> {
+    let (train, _) = trustdd_data::embedded_mnist()?;
+    let ids: Vec<usize> = (0..400).collect();
+    let subset = train.subset(&ids)?;
+    let model = trustdd_noise::NoiseConfig::parse("asym:0.4")?
+        .with_dataset_name(subset.name())
+        .build()?;
+    Ok(trustdd_noise::apply_with_report(subset, model.as_ref(), 3)?.0)
+}
+
+/// A small proxy (ConvNet-2 of width 8) with a loss window of 3, so the history a round
+/// averages over holds every earlier round and a wrongly restored one changes the next split.
+fn digits_tad() -> trustdd_trust::TadConfig {
+    let mut c = tiny_tad();
+    c.proxy.warmup_epochs = 2;
+    c.proxy.epochs_per_round = 1;
+    c.proxy.batch_size = 64;
+    c.loss_window = 3;
+    c.min_trusted_per_class = 5;
+    c
+}
+
+fn observe(tad: &mut Tad, ds: &trustdd_core::ImageDataset, round: usize) -> Result<()> {
+    let ctx = trustdd_core::PartitionContext {
+        dataset: ds,
+        device: &Device::Cpu,
+        round,
+        progress: &Silent,
+    };
+    trustdd_core::TrustPartitioner::observe(tad, &ctx, &mut TrustRng::for_item(7, round as u64))?;
+    Ok(())
+}
+
+/// A state tensor's dtype, shape and bytes.
+type Raw = (String, Vec<usize>, Vec<u8>);
+
+/// The state tensors by name, as raw bytes (dtype, shape and every bit), diagnostics excluded
+/// (they hold wall-clock seconds; compared separately).
+fn state_bytes(tad: &Tad) -> Result<std::collections::BTreeMap<String, Raw>> {
+    let mut out = std::collections::BTreeMap::new();
+    for (name, t) in tad.state()? {
+        if name == "diagnostics" {
+            continue;
+        }
+        let bytes = match t.dtype() {
+            DType::U8 => t.flatten_all()?.to_vec1::<u8>()?,
+            DType::U32 => t
+                .flatten_all()?
+                .to_vec1::<u32>()?
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+            DType::F32 => t
+                .flatten_all()?
+                .to_vec1::<f32>()?
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+            DType::F64 => t
+                .flatten_all()?
+                .to_vec1::<f64>()?
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+            other => anyhow::bail!("unexpected dtype {other:?} in {name}"),
+        };
+        out.insert(name, (format!("{:?}", t.dtype()), t.dims().to_vec(), bytes));
+    }
+    Ok(out)
+}
+
+/// Diagnostics with the wall-clock seconds zeroed, as JSON.
+fn diagnostics(tad: &Tad) -> Result<serde_json::Value> {
+    let rounds: Vec<_> = tad
+        .diagnostics()
+        .iter()
+        .cloned()
+        .map(|mut d| {
+            d.seconds = 0.0;
+            d
+        })
+        .collect();
+    Ok(serde_json::to_value(rounds)?)
+}
+
+/// `a == b` except that floats may differ in their last bits: the checkpoint stores diagnostics
+/// as JSON, and serde_json (without its `float_roundtrip` feature) parses some f64 one ulp off.
+fn same_up_to_ulps(a: &serde_json::Value, b: &serde_json::Value, at: &str) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            assert!(
+                (x - y).abs() <= 4.0 * f64::EPSILON * x.abs().max(y.abs()),
+                "{at}: {x} vs {y}"
+            );
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{at}: lengths");
+            for (k, (x, y)) in x.iter().zip(y).enumerate() {
+                same_up_to_ulps(x, y, &format!("{at}[{k}]"));
+            }
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            assert_eq!(
+                x.keys().collect::<Vec<_>>(),
+                y.keys().collect::<Vec<_>>(),
+                "{at}: keys"
+            );
+            for (k, v) in x {
+                same_up_to_ulps(v, &y[k], &format!("{at}.{k}"));
+            }
+        }
+        _ => assert_eq!(a, b, "{at}"),
+    }
+}
+
+#[test]
+fn tad_resumed_from_a_checkpoint_refits_to_the_same_state() -> Result<()> {
+    use trustdd_core::TrustPartitioner as _;
+    let ds = noisy_digits()?;
+    let mut tad = Tad::new(digits_tad())?;
+    for round in 0..2 {
+        observe(&mut tad, &ds, round)?;
+    }
+    // Through a checkpoint file, as the driver does.
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("tad.safetensors");
+    let saved: std::collections::HashMap<String, candle_core::Tensor> =
+        tad.state()?.into_iter().collect();
+    candle_core::safetensors::save(&saved, &path)?;
+    let loaded = candle_core::safetensors::load(&path, &Device::Cpu)?;
+    let mut resumed = Tad::new(digits_tad())?;
+    resumed.load_state(&loaded)?;
+    // The refit after the resume: the restored proxy trains one more round on the restored
+    // partition, its losses join the restored history, previous recalls are re-scored.
+    observe(&mut tad, &ds, 2)?;
+    observe(&mut resumed, &ds, 2)?;
+    // The data makes every part of the state matter: samples are untrusted, recalls are kept
+    // from earlier rounds and new ones made, and the history averages three rounds.
+    let last = tad.diagnostics().last().unwrap();
+    assert!(last.untrusted > 0 && last.recalled_new > 0, "{last:?}");
+    assert!(last.recalled_total > last.recalled_new, "{last:?}");
+    let state = state_bytes(&tad)?;
+    assert_eq!(state["loss_history"].1, vec![3, ds.len()]);
+    assert!(state.contains_key("proxy.param0") && state.contains_key("recalled"));
+    // Partition (trusted flags, working labels), recalled flags, loss history, rounds and the
+    // proxy's parameters and buffers: byte for byte.
+    let resumed_state = state_bytes(&resumed)?;
+    assert_eq!(
+        resumed_state.keys().collect::<Vec<_>>(),
+        state.keys().collect::<Vec<_>>()
+    );
+    let differing: Vec<&String> = state
+        .iter()
+        .filter(|(name, value)| resumed_state[*name] != **value)
+        .map(|(name, _)| name)
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "resumed TAD state differs from the uninterrupted one in {differing:?}"
+    );
+    assert_eq!(resumed.partition(), tad.partition());
+    same_up_to_ulps(&diagnostics(&resumed)?, &diagnostics(&tad)?, "diagnostics");
+    Ok(())
+}

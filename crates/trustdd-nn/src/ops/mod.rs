@@ -21,6 +21,8 @@ mod pool;
 pub use activation::{activate, leaky_relu, relu, sigmoid, LEAKY_RELU_SLOPE};
 pub use batch_norm::{batch_norm_eval, batch_norm_train, BatchStats, BN_MOMENTUM};
 pub use conv::conv2d;
+#[doc(hidden)]
+pub use fast::{avx512_gemm_calls, fast_kernel_calls, FastKernelCalls, OpCalls};
 pub use fast::{
     differentiable_scope, ops_mode, second_order_requested, set_ops_mode, DifferentiableGuard,
     OpsMode,

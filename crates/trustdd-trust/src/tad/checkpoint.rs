@@ -189,4 +189,120 @@ mod tests {
             "rounds are required"
         );
     }
+
+    /// Every state tensor as (dtype, shape, bytes), the diagnostics' JSON excluded.
+    fn tensor_bytes(tad: &Tad) -> Vec<(String, String, Vec<usize>, Vec<u8>)> {
+        tad.state()
+            .unwrap()
+            .into_iter()
+            .filter(|(name, _)| name != DIAGNOSTICS)
+            .map(|(name, t)| {
+                let t = t.flatten_all().unwrap();
+                let bytes = match t.dtype() {
+                    DType::U8 => t.to_vec1::<u8>().unwrap(),
+                    DType::U32 => t
+                        .to_vec1::<u32>()
+                        .unwrap()
+                        .iter()
+                        .flat_map(|v| v.to_le_bytes())
+                        .collect(),
+                    DType::F32 => t
+                        .to_vec1::<f32>()
+                        .unwrap()
+                        .iter()
+                        .flat_map(|v| v.to_le_bytes())
+                        .collect(),
+                    DType::F64 => t
+                        .to_vec1::<f64>()
+                        .unwrap()
+                        .iter()
+                        .flat_map(|v| v.to_le_bytes())
+                        .collect(),
+                    other => panic!("unexpected dtype {other:?} in {name}"),
+                };
+                (name, format!("{:?}", t.dtype()), t.dims().to_vec(), bytes)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn state_after_rounds_round_trips() {
+        // 200 noisy embedded digits, a width-4 proxy, two rounds, a loss window of 2: a state
+        // with untrusted samples, recalls, two rounds of losses and trained weights.
+        let (train, _) = trustdd_data::embedded_mnist().unwrap();
+        let ids: Vec<usize> = (0..200).collect();
+        let subset = train.subset(&ids).unwrap();
+        let model = trustdd_noise::NoiseConfig::parse("asym:0.4")
+            .unwrap()
+            .with_dataset_name(subset.name())
+            .build()
+            .unwrap();
+        let ds = trustdd_noise::apply_with_report(subset, model.as_ref(), 1)
+            .unwrap()
+            .0;
+        let mut config = TadConfig::default();
+        config.proxy.arch = trustdd_nn::ArchConfig::ConvNet(trustdd_nn::ConvNetConfig {
+            width: 4,
+            depth: 2,
+            ..trustdd_nn::ConvNetConfig::default()
+        });
+        config.proxy.batch_size = 50;
+        config.proxy.warmup_epochs = 2;
+        config.proxy.augment = Some(trustdd_train::dsa::DsaConfig::digits());
+        config.loss_window = 2;
+        config.min_trusted_per_class = 3;
+        let mut tad = Tad::new(config.clone()).unwrap();
+        for round in 0..2 {
+            let ctx = trustdd_core::PartitionContext {
+                dataset: &ds,
+                device: &Device::Cpu,
+                round,
+                progress: &trustdd_core::Silent,
+            };
+            tad.observe(&ctx, &mut trustdd_core::TrustRng::for_item(3, round as u64))
+                .unwrap();
+        }
+        assert_eq!(tad.rounds, 2);
+        assert!(tad.recalled.iter().any(|&r| r), "no recalls");
+        assert!(tad.partition().unwrap().trusted.iter().any(|&t| !t));
+        let state: HashMap<String, Tensor> = tad.state().unwrap().into_iter().collect();
+        let mut other = Tad::new(config).unwrap();
+        other.load_state(&state).unwrap();
+        assert_eq!(other.rounds, tad.rounds);
+        assert_eq!(other.partition, tad.partition);
+        assert_eq!(other.recalled, tad.recalled);
+        assert_eq!(other.history, tad.history);
+        // The proxy waits, as saved tensors, for the dataset; its tensors are the trained ones.
+        let Proxy::Pending { params, buffers } = &other.proxy else {
+            panic!("a loaded proxy is pending")
+        };
+        let net = tad.proxy().unwrap();
+        assert_eq!(params.len(), net.vars().len());
+        assert_eq!(buffers.len(), net.buffers().len());
+        // Saving the loaded state gives the same tensors, byte for byte.
+        assert_eq!(tensor_bytes(&other), tensor_bytes(&tad));
+        // Diagnostics: the same rounds; floats only up to the last bits (JSON parsing in
+        // serde_json without `float_roundtrip` may land one ulp off).
+        assert_eq!(other.diagnostics.len(), 2);
+        for (a, b) in other.diagnostics.iter().zip(&tad.diagnostics) {
+            assert_eq!(
+                (
+                    a.round,
+                    a.trusted,
+                    a.untrusted,
+                    a.recalled_new,
+                    a.recalled_total
+                ),
+                (
+                    b.round,
+                    b.trusted,
+                    b.untrusted,
+                    b.recalled_new,
+                    b.recalled_total
+                )
+            );
+            assert_eq!(a.classes.len(), b.classes.len());
+            assert!((a.proxy_ce - b.proxy_ce).abs() <= 1e-12 * b.proxy_ce.abs());
+        }
+    }
 }

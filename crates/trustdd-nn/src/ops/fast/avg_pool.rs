@@ -68,6 +68,7 @@ impl CustomOp1 for AvgPool2x2 {
     }
 
     fn cpu_fwd(&self, xs: &CpuStorage, xl: &Layout) -> Result<(CpuStorage, Shape)> {
+        super::calls::count_forward(super::calls::Kernel::AvgPool);
         let (_, h, w) = maps(xl.dims())?;
         let name = self.name();
         let out = dispatch_float!(name, xs.dtype(), T => {
@@ -78,6 +79,7 @@ impl CustomOp1 for AvgPool2x2 {
     }
 
     fn bwd(&self, x: &Tensor, _res: &Tensor, dy: &Tensor) -> Result<Option<Tensor>> {
+        super::calls::count_backward(super::calls::Kernel::AvgPool);
         let (_, h, w) = maps(x.dims())?;
         let name = self.name();
         dispatch_float!(name, x.dtype(), T => {

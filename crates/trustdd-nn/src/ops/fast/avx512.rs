@@ -89,6 +89,7 @@ pub(crate) fn gemm(
     ldc: usize,
     accumulate: bool,
 ) {
+    super::calls::count_avx512_gemm();
     let (m, k) = (a.m, a.k);
     if m == 0 || n == 0 {
         return;

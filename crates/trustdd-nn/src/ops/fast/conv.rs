@@ -180,30 +180,49 @@ fn weight_grad_avx512(
     }
 }
 
-/// Splits `0..n` into about four groups per thread, runs `work(images, partial)` on each with a
-/// zeroed partial sum of `len` values, and adds the partial sums.
+/// Most partial sums of [`accumulate_over_groups`]: a fixed count (not one tied to the pool
+/// size), so a weight gradient has the same bits whatever the number of threads. 8 is what the
+/// old `4 × threads` gave on the 2-core machines the whole-job figures come from (32 made the
+/// main job 8% slower: every partial is zeroed and added); more than 8 threads then share 8
+/// groups of the weight gradient.
+const MAX_GROUPS: usize = 8;
+
+/// Splits `0..n` into `min(n, MAX_GROUPS)` groups of consecutive images, runs
+/// `work(images, partial)` on each (in parallel) with a zeroed partial sum of `len` values, and
+/// adds the partial sums in group order. Neither the grouping nor the order of the additions
+/// depends on the pool, so the result is bit-identical at any thread count.
 fn accumulate_over_groups<T: FastFloat>(
     n: usize,
     len: usize,
     work: impl Fn(std::ops::Range<usize>, &mut [T]) + Sync,
 ) -> Vec<T> {
-    let groups = n.clamp(1, 4 * rayon::current_num_threads());
-    let per_group = n.div_ceil(groups).max(1);
-    let zero = || vec![T::zero(); len];
-    (0..n.div_ceil(per_group))
+    let per_group = n.div_ceil(n.clamp(1, MAX_GROUPS)).max(1);
+    let partials: Vec<Vec<T>> = (0..n.div_ceil(per_group))
         .into_par_iter()
         .map(|group| {
-            let mut acc = zero();
+            let mut acc = vec![T::zero(); len];
             work(
                 group * per_group..((group + 1) * per_group).min(n),
                 &mut acc,
             );
             acc
         })
-        .reduce(zero, |mut a, b| {
-            a.iter_mut().zip(&b).for_each(|(s, &v)| *s += v);
-            a
-        })
+        .collect();
+    // Each element is the sum of its partials in group order; elements are split over threads.
+    let mut partials = partials.into_iter();
+    let mut total = partials.next().unwrap_or_else(|| vec![T::zero(); len]);
+    let rest: Vec<Vec<T>> = partials.collect();
+    const CHUNK: usize = 4096;
+    total
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(chunk, out)| {
+            for partial in &rest {
+                let src = &partial[chunk * CHUNK..chunk * CHUNK + out.len()];
+                out.iter_mut().zip(src).for_each(|(s, &v)| *s += v);
+            }
+        });
+    total
 }
 
 /// Writes the transpose of the dense `rows×cols` matrix `src` into `dst` (`cols×rows`).
@@ -252,6 +271,7 @@ impl CustomOp3 for Conv2dBias {
         bs: &CpuStorage,
         bl: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
+        super::calls::count_forward(super::calls::Kernel::Conv);
         let (n, g) = self.geometry(xl.dims(), wl.dims())?;
         let name = self.name();
         let out = dispatch_float!(name, xs.dtype(), T => {
@@ -272,6 +292,7 @@ impl CustomOp3 for Conv2dBias {
         _res: &Tensor,
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        super::calls::count_backward(super::calls::Kernel::Conv);
         let (n, g) = self.geometry(x.dims(), w.dims())?;
         let name = self.name();
         let dev = x.device();

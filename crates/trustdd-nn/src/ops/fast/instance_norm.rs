@@ -119,6 +119,7 @@ impl CustomOp3 for InstanceNorm {
         bs: &CpuStorage,
         bl: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
+        super::calls::count_forward(super::calls::Kernel::InstanceNorm);
         let (_, c, hw) = planes(xl.dims())?;
         let name = self.name();
         let out = dispatch_float!(name, xs.dtype(), T => {
@@ -137,6 +138,7 @@ impl CustomOp3 for InstanceNorm {
         _res: &Tensor,
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        super::calls::count_backward(super::calls::Kernel::InstanceNorm);
         let (_, c, hw) = planes(x.dims())?;
         let name = self.name();
         let dev = x.device();

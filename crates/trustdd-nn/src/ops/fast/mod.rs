@@ -16,6 +16,7 @@
 mod avg_pool;
 #[cfg(trustdd_avx512)]
 mod avx512;
+mod calls;
 mod conv;
 mod elem;
 mod im2col;
@@ -26,6 +27,8 @@ mod norm_relu_pool;
 mod relu;
 
 pub(crate) use avg_pool::avg_pool2d_2x2;
+#[doc(hidden)]
+pub use calls::{avx512_gemm_calls, fast_kernel_calls, FastKernelCalls, OpCalls};
 pub(crate) use conv::conv2d_bias;
 pub(crate) use instance_norm::instance_norm;
 pub(crate) use mode::fast_path_for;

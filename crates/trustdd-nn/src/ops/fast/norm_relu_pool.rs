@@ -169,6 +169,7 @@ impl CustomOp3 for NormReluPool {
         bs: &CpuStorage,
         bl: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
+        super::calls::count_forward(super::calls::Kernel::NormReluPool);
         let (c, h, w) = sizes(xl.dims())?;
         let name = self.name();
         let out = dispatch_float!(name, xs.dtype(), T => {
@@ -187,6 +188,7 @@ impl CustomOp3 for NormReluPool {
         _res: &Tensor,
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        super::calls::count_backward(super::calls::Kernel::NormReluPool);
         let (c, h, w) = sizes(x.dims())?;
         let name = self.name();
         let dev = x.device();

@@ -49,6 +49,7 @@ impl CustomOp1 for Relu {
     }
 
     fn cpu_fwd(&self, xs: &CpuStorage, xl: &Layout) -> Result<(CpuStorage, Shape)> {
+        super::calls::count_forward(super::calls::Kernel::Relu);
         let name = self.name();
         let out = dispatch_float!(name, xs.dtype(), T => {
             T::to_cpu_storage_owned(forward(contiguous::<T>(xs, xl, name)?))
@@ -57,6 +58,7 @@ impl CustomOp1 for Relu {
     }
 
     fn bwd(&self, x: &Tensor, _res: &Tensor, dy: &Tensor) -> Result<Option<Tensor>> {
+        super::calls::count_backward(super::calls::Kernel::Relu);
         let name = self.name();
         dispatch_float!(name, x.dtype(), T => {
             with_cpu_slice::<T, _>(x, name, |x_s| {
