@@ -139,23 +139,26 @@ fn dm_is_the_same_at_1_and_2_threads() {
     });
 }
 
+/// One DC iteration (outer loop 2, inner loop 2) on the tiny data; the synthetic images' bits.
+fn dc_bits() -> Result<Vec<u32>> {
+    distil(
+        &|| {
+            Ok(Box::new(GradientMatching::new(GradientMatchingConfig {
+                arch: arch(),
+                real_batch: 12,
+                outer_loop: Some(2),
+                inner_loop: Some(2),
+                inner_batch: 12,
+                ..GradientMatchingConfig::default()
+            })?))
+        },
+        1,
+    )
+}
+
 #[test]
 fn dc_is_the_same_at_1_and_2_threads() {
-    same_bits_at_1_and_2_threads("dc", || {
-        distil(
-            &|| {
-                Ok(Box::new(GradientMatching::new(GradientMatchingConfig {
-                    arch: arch(),
-                    real_batch: 12,
-                    outer_loop: Some(2),
-                    inner_loop: Some(2),
-                    inner_batch: 12,
-                    ..GradientMatchingConfig::default()
-                })?))
-            },
-            1,
-        )
-    });
+    same_bits_at_1_and_2_threads("dc", dc_bits);
 }
 
 #[test]
@@ -210,31 +213,15 @@ fn a_tad_round_is_the_same_at_1_and_2_threads() {
     });
 }
 
-/// The DC iteration of [`dc_is_the_same_at_1_and_2_threads`], as hex of its bits.
-fn dc_bits_hex() -> Result<String> {
-    let bits = distil(
-        &|| {
-            Ok(Box::new(GradientMatching::new(GradientMatchingConfig {
-                arch: arch(),
-                real_batch: 12,
-                outer_loop: Some(2),
-                inner_loop: Some(2),
-                inner_batch: 12,
-                ..GradientMatchingConfig::default()
-            })?))
-        },
-        1,
-    )?;
-    Ok(bits.iter().map(|b| format!("{b:08x}")).collect())
-}
-
 /// Child of [`dc_matching_is_the_same_with_1_and_2_global_threads`]: prints the bits of one DC
 /// iteration run with the process's global rayon pool (and candle's thread count), both sized
 /// by `RAYON_NUM_THREADS`.
 #[test]
 #[ignore = "run by dc_matching_is_the_same_with_1_and_2_global_threads in a child process"]
 fn dc_bits_child() {
-    println!("DCBITS {}", dc_bits_hex().unwrap());
+    let bits = dc_bits().unwrap();
+    let hex: String = bits.iter().map(|b| format!("{b:08x}")).collect();
+    println!("DCBITS {hex}");
 }
 
 /// The gradient matching of DC runs on the worker thread of `second_order::run`, which uses the

@@ -107,14 +107,22 @@ def forward_flops(shape, width, classes=10):
         cin, s = width, s // 2
     return total + 2 * width * s * s * classes
 
+def images(job, shape, width):
+    """Images per unit: the set, the real + synthetic batches, or the TAD data (as written above)."""
+    if job == "eval_epoch":
+        return 100
+    if job == "dm_iteration":
+        return 740
+    if shape == "3x32x32" and width == 32:
+        return 50000
+    return tad_n if width == 32 else tad_wide
+
 def unit_flops(job, shape, width):
-    f = forward_flops(shape, width)
-    if job == "eval_epoch":  # 100 images: forward, input and weight gradients
-        return 100 * 3 * f
+    f, n = forward_flops(shape, width), images(job, shape, width)
+    if job == "eval_epoch":  # forward, input and weight gradients
+        return n * 3 * f
     if job == "dm_iteration":  # 10 classes x (64 real forward + 10 synthetic forward + input grad)
         return 10 * (64 * f + 10 * 2 * f)
-    n = tad_n if width == 32 else tad_wide
-    n = 50000 if (shape == "3x32x32" and width == 32) else n
     return n * (2 * 3 * f + f)  # two views forward + backward (upper bound), one loss/feature pass
 
 def per_unit(side, job, shape, width):
@@ -137,10 +145,7 @@ for job in ["eval_epoch", "dm_iteration", "tad_round"]:
             if ours is None:
                 continue
             theirs, their_mib = per_unit("pytorch", job, shape, width)
-            n = {"eval_epoch": 100, "dm_iteration": 740}.get(job)
-            if n is None:
-                n = tad_n if width == 32 else tad_wide
-                n = 50000 if (shape == "3x32x32" and width == 32) else n
+            n = images(job, shape, width)
             pct = 100 * unit_flops(job, shape, width) / 1e9 / ours / peak if ours > 0 else float("nan")
             cell = lambda v, fmt: format(v, fmt) if v is not None else "-"
             ratio = f"{theirs / ours:.2f}x" if theirs and ours > 0 else "-"

@@ -224,22 +224,7 @@ fn mean_rows(rows: &[Vec<f64>]) -> Vec<f64> {
 /// normalise with the running statistics 0 and 1 and give a different value).
 #[test]
 fn dm_loss_batch_norm_convnet_matches_loop_replay() -> Result<()> {
-    let arch = ArchConfig::ConvNet(ConvNetConfig {
-        width: 2,
-        depth: 1,
-        norm: NormKind::Batch,
-        pool: PoolKind::None,
-        activation: Activation::Relu,
-    });
-    let classes = 2;
-    let net = Network::new(
-        &arch,
-        ImageShape::new(1, 2, 2),
-        classes,
-        candle_core::DType::F64,
-        &Device::Cpu,
-        &mut TrustRng::new(0),
-    )?;
+    let net = bn_convnet()?;
     // conv weight 2×1×3×3, conv bias 2, γ 2, β 2, classifier 2×8 and 2 (unused by the embedding).
     let host: Vec<Vec<f64>> = vec![
         (0..18).map(|i| val(i, 0.8, 0.3)).collect(),
@@ -538,6 +523,7 @@ const TORCH_DC: f64 = 2.924_606_133_089_153;
 const TORCH_OE: f64 = 6.480_957_809_259_312;
 const TORCH_MTT: f64 = 1.040_356_557_789_183;
 
+/// ConvNet-1 of width 2 with batch norm and no pooling, f64, on 1×2×2 images, 2 classes.
 fn bn_convnet() -> Result<Network> {
     let arch = ArchConfig::ConvNet(ConvNetConfig {
         width: 2,

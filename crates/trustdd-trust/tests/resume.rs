@@ -236,28 +236,15 @@ fn state_bytes(tad: &Tad) -> Result<std::collections::BTreeMap<String, Raw>> {
         if name == "diagnostics" {
             continue;
         }
-        let bytes = match t.dtype() {
-            DType::U8 => t.flatten_all()?.to_vec1::<u8>()?,
-            DType::U32 => t
-                .flatten_all()?
-                .to_vec1::<u32>()?
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect(),
-            DType::F32 => t
-                .flatten_all()?
-                .to_vec1::<f32>()?
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect(),
-            DType::F64 => t
-                .flatten_all()?
-                .to_vec1::<f64>()?
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect(),
-            other => anyhow::bail!("unexpected dtype {other:?} in {name}"),
-        };
+        // Every stored dtype (u8, u32, f32, f64) converts to f64 exactly, so the f64 bits
+        // compare the values exactly.
+        let bytes: Vec<u8> = t
+            .flatten_all()?
+            .to_dtype(DType::F64)?
+            .to_vec1::<f64>()?
+            .iter()
+            .flat_map(|v| v.to_bits().to_le_bytes())
+            .collect();
         out.insert(name, (format!("{:?}", t.dtype()), t.dims().to_vec(), bytes));
     }
     Ok(out)

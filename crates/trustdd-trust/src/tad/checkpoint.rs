@@ -198,28 +198,15 @@ mod tests {
             .filter(|(name, _)| name != DIAGNOSTICS)
             .map(|(name, t)| {
                 let t = t.flatten_all().unwrap();
-                let bytes = match t.dtype() {
-                    DType::U8 => t.to_vec1::<u8>().unwrap(),
-                    DType::U32 => t
-                        .to_vec1::<u32>()
-                        .unwrap()
-                        .iter()
-                        .flat_map(|v| v.to_le_bytes())
-                        .collect(),
-                    DType::F32 => t
-                        .to_vec1::<f32>()
-                        .unwrap()
-                        .iter()
-                        .flat_map(|v| v.to_le_bytes())
-                        .collect(),
-                    DType::F64 => t
-                        .to_vec1::<f64>()
-                        .unwrap()
-                        .iter()
-                        .flat_map(|v| v.to_le_bytes())
-                        .collect(),
-                    other => panic!("unexpected dtype {other:?} in {name}"),
-                };
+                // u8, u32, f32 and f64 all convert to f64 exactly: its bits compare exactly.
+                let bytes: Vec<u8> = t
+                    .to_dtype(DType::F64)
+                    .unwrap()
+                    .to_vec1::<f64>()
+                    .unwrap()
+                    .iter()
+                    .flat_map(|v| v.to_bits().to_le_bytes())
+                    .collect();
                 (name, format!("{:?}", t.dtype()), t.dims().to_vec(), bytes)
             })
             .collect()
