@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch side of the whole-job harness (benches/reference/whole_job.sh): the jobs of
 examples/whole_job.rs, written the way the reference code does them (VICO-UoE/DatasetCondensation
-main_DM.py, utils.py evaluate_synset / epoch / DiffAugment; our own code, not a copy), on the same
-data file.
+main.py, main_DM.py, utils.py evaluate_synset / epoch / DiffAugment / match_loss / distance_wb /
+get_loops; GeorgeCazenavette/mtt-distillation distill.py + reparam_module.py; our own code, not a
+copy), on the same data file.
 
   eval_epoch    evaluate_synset on 100 images: ConvNet-3, L epochs of utils.epoch (TensorDataset
                 + DataLoader(batch 256, shuffle), DiffAugment per batch with per-sample parameters,
@@ -18,6 +19,30 @@ data file.
                 per-class 2-component GMM on min-max normalised losses (numpy EM, 10 iterations),
                 and the reliability recall (L2-normalised features, class anchors, pooled
                 covariance, Cholesky, triangular solves, softmax mix, delta 0.9, cap 20%)
+  gm_step       L gradient-matching steps of main.py (--method DSA, dis_metric 'ours'), one class
+                per step (class s % 10) on one random ConvNet-3 made at the start (parameters
+                trainable, never updated): a random real batch of --real-batch (default 256) and the
+                class's --ipc (default 10) synthetic images (taken from the data), Siamese
+                DiffAugment with one seed, gw_real = grad of CE (detached), gw_syn = grad of CE with
+                create_graph, match_loss (distance_wb), backward to the pixels, image SGD (lr 0.1,
+                momentum 0.5)
+  dc_iteration  L whole iterations of main.py (DSA): a fresh random ConvNet-3 and SGD lr 0.01 for it;
+                get_loops(--ipc, default 1) outer steps, each: all 10 classes matched as in gm_step
+                (one seed per class, losses summed), one image step, then, except after the last
+                outer step, inner_loop epochs of utils.epoch on the synthetic set (batch 256,
+                shuffle, per-sample DiffAugment). At IPC 1 (1 outer, 1 inner) the net is never
+                trained: the loop breaks after the only image step, as main.py does
+  mtt_iteration L iterations of distill.py: --ipc (default 10) images per class from the data, a
+                learnable syn_lr (0.01), image SGD lr 100 momentum 0.5, lr SGD lr 1e-5 momentum 0.5;
+                a start and a target parameter vector (the flat parameters of two random ConvNet-3
+                inits, made once: the benchmark measures the cost, not the expert buffer), then
+                --syn-steps (default 20) student steps on batches of --batch-syn (default: all)
+                images cycled through a permutation (indices_chunks), per-sample DiffAugment, CE,
+                grad of the flat parameters with create_graph, theta - syn_lr * grad (fully
+                unrolled); loss |theta_N - target|^2 / |start - target|^2, backward, both steps.
+                The student is a flat-vector reparametrisation as reparam_module.py: the vector is
+                split into views of the ConvNet's parameter shapes and passed to
+                torch.func.functional_call
 
 Threads: torch's default (one per core). Prints `RESULT ...` with the figure the job ends on.
 Exits 0 with a SKIP line when torch is not importable.
@@ -171,6 +196,187 @@ def read_data(path):
 
 def sgd(params, lr, momentum, wd=0.0):
     return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=wd)
+
+
+def get_loops(ipc):
+    """main.py's (outer_loop, inner_loop) per IPC (utils.get_loops); other IPCs exit as there."""
+    table = {1: (1, 1), 10: (10, 50), 20: (20, 25), 30: (30, 20), 40: (40, 15), 50: (50, 10)}
+    if ipc not in table:
+        sys.exit(f"loop hyper-parameters are not defined for {ipc} ipc")
+    return table[ipc]
+
+
+def distance_wb(gwr, gws):
+    """utils.distance_wb: sum over output channels of 1 - cosine. Conv weights out x (in*kh*kw),
+    3-D (layer norm) C x (h*w), linear weights per output row; every 1-D tensor (conv and linear
+    biases, GroupNorm weight and bias) counts 0, as the reference returns 0 for them."""
+    shape = gwr.shape
+    if len(shape) == 1:
+        return torch.tensor(0.0)
+    if len(shape) == 4:
+        gwr = gwr.reshape(shape[0], shape[1] * shape[2] * shape[3])
+        gws = gws.reshape(shape[0], shape[1] * shape[2] * shape[3])
+    elif len(shape) == 3:
+        gwr = gwr.reshape(shape[0], shape[1] * shape[2])
+        gws = gws.reshape(shape[0], shape[1] * shape[2])
+    cos = torch.sum(gwr * gws, dim=-1) / (torch.norm(gwr, dim=-1) * torch.norm(gws, dim=-1) + 0.000001)
+    return torch.sum(1 - cos)
+
+
+def match_loss(gw_syn, gw_real):
+    """utils.match_loss with dis_metric 'ours'."""
+    dis = torch.tensor(0.0)
+    for gws, gwr in zip(gw_syn, gw_real):
+        dis = dis + distance_wb(gwr, gws)
+    return dis
+
+
+def class_indices(labels):
+    labels_np = labels.numpy()
+    return [np.nonzero(labels_np == c)[0] for c in range(CLASSES)]
+
+
+def get_images(images, by_class, c, n):
+    """main.py's get_images: n random images of class c (a numpy permutation of its indices)."""
+    return images[torch.from_numpy(np.random.permutation(by_class[c])[:n])]
+
+
+def real_init(images, by_class, ipc):
+    """The synthetic set (init 'real'): ipc images per class, class-major, and its labels."""
+    syn = torch.cat([get_images(images, by_class, c, ipc) for c in range(CLASSES)])
+    label_syn = torch.arange(CLASSES).repeat_interleave(ipc)
+    return syn.detach().clone().requires_grad_(True), label_syn
+
+
+def class_match(net, params, images, by_class, syn, c, ipc, real_batch):
+    """main.py's per-class body: real and synthetic batch, Siamese DSA, the two gradients and
+    their match_loss (a graph back to the synthetic pixels)."""
+    img_real = get_images(images, by_class, c, real_batch)
+    lab_real = torch.full((img_real.shape[0],), c, dtype=torch.long)
+    img_syn = syn[c * ipc:(c + 1) * ipc]
+    lab_syn = torch.full((ipc,), c, dtype=torch.long)
+    seed = int(np.random.randint(0, 100000))  # main.py: int(time.time() * 1000) % 100000
+    img_real = diff_augment(img_real, seed)
+    img_syn = diff_augment(img_syn, seed)
+    gw_real = torch.autograd.grad(F.cross_entropy(net(img_real), lab_real), params)
+    gw_real = [g.detach().clone() for g in gw_real]
+    gw_syn = torch.autograd.grad(F.cross_entropy(net(img_syn), lab_syn), params, create_graph=True)
+    return match_loss(gw_syn, gw_real)
+
+
+def gm_step(images, labels, width, length, real_batch, ipc):
+    by_class = class_indices(labels)
+    syn, _ = real_init(images, by_class, ipc)
+    opt = sgd([syn], 0.1, 0.5)
+    net = ConvNet(images.shape[1], images.shape[2], width)
+    net.train()
+    params = list(net.parameters())
+    loss_value = 0.0
+    for s in range(length):
+        loss = class_match(net, params, images, by_class, syn, s % CLASSES, ipc, real_batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        loss_value = loss.item()
+    return f"loss={loss_value:.4f}"
+
+
+def train_epoch(loader, net, opt):
+    """utils.epoch('train', ..., aug=True) with DSA: per-sample DiffAugment per batch."""
+    net.train()
+    loss_sum, num = 0.0, 0
+    for img, lab in loader:
+        img = diff_augment(img)
+        loss = F.cross_entropy(net(img), lab)
+        loss_sum += loss.item() * lab.shape[0]
+        num += lab.shape[0]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return loss_sum / num
+
+
+def dc_iteration(images, labels, width, length, real_batch, ipc):
+    by_class = class_indices(labels)
+    outer_loop, inner_loop = get_loops(ipc)
+    syn, label_syn = real_init(images, by_class, ipc)
+    opt_img = sgd([syn], 0.1, 0.5)
+    loss_avg = 0.0
+    for _ in range(length):
+        net = ConvNet(images.shape[1], images.shape[2], width)
+        net.train()
+        params = list(net.parameters())
+        opt_net = torch.optim.SGD(net.parameters(), lr=0.01)
+        opt_net.zero_grad()
+        loss_avg = 0.0
+        for ol in range(outer_loop):
+            loss = torch.tensor(0.0)
+            for c in range(CLASSES):
+                loss = loss + class_match(net, params, images, by_class, syn, c, ipc, real_batch)
+            opt_img.zero_grad()
+            loss.backward()
+            opt_img.step()
+            loss_avg += loss.item()
+            if ol == outer_loop - 1:
+                break
+            # main.py: a copy of the synthetic set, DataLoader(batch_train 256, shuffle)
+            data = torch.utils.data.TensorDataset(syn.detach().clone(), label_syn.clone())
+            loader = torch.utils.data.DataLoader(data, batch_size=256, shuffle=True, num_workers=0)
+            for _ in range(inner_loop):
+                train_epoch(loader, net, opt_net)
+        loss_avg /= CLASSES * outer_loop
+    return f"loss={loss_avg:.4f}"
+
+
+def flat_params(net):
+    return torch.cat([p.detach().reshape(-1) for p in net.parameters()])
+
+
+def mtt_iteration(images, labels, width, length, ipc, syn_steps, batch_syn):
+    by_class = class_indices(labels)
+    image_syn, label_syn = real_init(images, by_class, ipc)
+    syn_lr = torch.tensor(0.01).requires_grad_(True)
+    opt_img = sgd([image_syn], 100.0, 0.5)
+    opt_lr = sgd([syn_lr], 1e-5, 0.5)
+    c, size = images.shape[1], images.shape[2]
+    student = ConvNet(c, size, width)
+    student.train()
+    names = [n for n, _ in student.named_parameters()]
+    shapes = [p.shape for p in student.parameters()]
+    numels = [p.numel() for p in student.parameters()]
+    num_params = sum(numels)
+
+    def forward(flat, x):  # reparam_module.py's forward with flat_param
+        views = {n: t.view(s) for n, t, s in zip(names, flat.split(numels), shapes)}
+        return torch.func.functional_call(student, views, (x,))
+
+    starting_params = flat_params(ConvNet(c, size, width))
+    target_params = flat_params(ConvNet(c, size, width))
+    batch_syn = batch_syn or len(image_syn)
+    loss_value = 0.0
+    for _ in range(length):
+        student_params = [starting_params.clone().requires_grad_(True)]
+        indices_chunks = []
+        for _ in range(syn_steps):
+            if not indices_chunks:
+                indices = torch.randperm(len(image_syn))
+                indices_chunks = list(torch.split(indices, batch_syn))
+            these = indices_chunks.pop()
+            x = diff_augment(image_syn[these])
+            ce = F.cross_entropy(forward(student_params[-1], x), label_syn[these])
+            grad = torch.autograd.grad(ce, student_params[-1], create_graph=True)[0]
+            student_params.append(student_params[-1] - syn_lr * grad)
+        param_loss = F.mse_loss(student_params[-1], target_params, reduction="sum") / num_params
+        param_dist = F.mse_loss(starting_params, target_params, reduction="sum") / num_params
+        grand_loss = param_loss / param_dist
+        opt_img.zero_grad()
+        opt_lr.zero_grad()
+        grand_loss.backward()
+        opt_img.step()
+        opt_lr.step()
+        loss_value = grand_loss.item()
+        del student_params
+    return f"loss={loss_value:.4f} syn_lr={syn_lr.item():.6f}"
 
 
 def eval_epoch(images, labels, width, length):
@@ -343,17 +549,31 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--width", type=int, default=128)
     ap.add_argument("--length", type=int, default=1)
-    ap.add_argument("--real-batch", type=int, default=64)
+    ap.add_argument("--real-batch", type=int, default=None,
+                    help="real images per class (default 64 for dm_iteration, 256 for gm_step and "
+                         "dc_iteration)")
+    ap.add_argument("--ipc", type=int, default=None,
+                    help="synthetic images per class (default 1 for dc_iteration, else 10)")
+    ap.add_argument("--syn-steps", type=int, default=20)
+    ap.add_argument("--batch-syn", type=int, default=None, help="default: the whole synthetic set")
     a = ap.parse_args()
+    real_batch = a.real_batch or (64 if a.job == "dm_iteration" else 256)
+    ipc = a.ipc or (1 if a.job == "dc_iteration" else 10)
     torch.manual_seed(0)
     np.random.seed(0)
     images, labels = read_data(a.data)
     if a.job == "eval_epoch":
         out = eval_epoch(images, labels, a.width, a.length)
     elif a.job == "dm_iteration":
-        out = dm_iteration(images, labels, a.width, a.length, a.real_batch)
+        out = dm_iteration(images, labels, a.width, a.length, real_batch)
     elif a.job == "tad_round":
         out = tad_round(images, labels, a.width, a.length)
+    elif a.job == "gm_step":
+        out = gm_step(images, labels, a.width, a.length, real_batch, ipc)
+    elif a.job == "dc_iteration":
+        out = dc_iteration(images, labels, a.width, a.length, real_batch, ipc)
+    elif a.job == "mtt_iteration":
+        out = mtt_iteration(images, labels, a.width, a.length, ipc, a.syn_steps, a.batch_syn)
     else:
         sys.exit(f"unknown job {a.job}")
     print(f"RESULT impl=pytorch-{torch.__version__.split('+')[0]} job={a.job} {out}", flush=True)

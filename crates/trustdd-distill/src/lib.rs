@@ -28,6 +28,7 @@ mod png;
 pub mod second_order;
 mod set_file;
 mod tensor_file;
+mod trajectory_gradients;
 
 pub use checkpoint::{config_hash, CheckpointSpec};
 pub use distance::{gradient_distance, COSINE_EPS};
@@ -47,3 +48,4 @@ pub use mtt::{trajectory_loss, Mtt, MttConfig, StudentLabels, StudentStep};
 pub use objective::Objective;
 pub use png::save_png_grid;
 pub use set_file::{check_consistent, load_set, save_set, SetMetadata};
+pub use trajectory_gradients::{trajectory_gradients, TrajectoryGradients};

@@ -5,7 +5,7 @@ use crate::class_batches::check_finite;
 use crate::dm::check_common;
 use crate::experts::Trajectories;
 use crate::objective::take_buffer;
-use crate::{second_order, DistillError, MomentumSgd, Objective, Result};
+use crate::{trajectory_gradients, DistillError, MomentumSgd, Objective, Result};
 use candle_core::{DType, Tensor, Var};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -120,7 +120,8 @@ pub struct StudentStep {
 /// `θ_{n+1} = θ_n − lr·∇θ CE(f_θn(aug(images[ids_n])), labels[ids_n])`, keeping the graph, so the
 /// result is differentiable in `images`, `lr` (a scalar tensor) and soft label logits.
 ///
-/// Correct gradients need [`second_order::run`].
+/// Correct gradients need [`crate::second_order::run`]; [`trajectory_gradients`] computes the
+/// same gradients in linear time and one step's memory, and is what [`Mtt`] uses.
 ///
 /// # Errors
 /// Shape errors (flat vectors not matching `net`); candle errors.
@@ -139,23 +140,7 @@ pub fn trajectory_loss(
         // backward pass), so ∇θ_n is read from a zero variable added to θ_n.
         let probe = Var::zeros(theta.dims(), theta.dtype(), theta.device())?;
         let at = (&theta + probe.as_tensor())?;
-        let mut x = images.index_select(&step.ids, 0)?;
-        if let Some(t) = &step.transform {
-            x = t.apply(&x)?;
-        }
-        let logits = net.forward_with(&net.unflatten(&at)?, &x, true)?;
-        let ce = match labels {
-            StudentLabels::Hard(y) => Targets::Hard(y.index_select(&step.ids, 0)?).loss(&logits)?,
-            StudentLabels::SoftLogits(z) => {
-                // `softmax`, not `softmax_last_dim`: the latter has no backward in candle 0.11.1,
-                // so the logits would get no gradient.
-                let probs = candle_nn::ops::softmax(
-                    &z.index_select(&step.ids, 0)?,
-                    candle_core::D::Minus1,
-                )?;
-                soft_cross_entropy(&logits, &probs)?
-            }
-        };
+        let ce = student_loss(net, &at, step, images, labels)?;
         let grad = ce
             .backward()?
             .get(probe.as_tensor())
@@ -169,6 +154,32 @@ pub fn trajectory_loss(
     let num = (theta - target)?.sqr()?.sum_all()?;
     let den = (start - target)?.sqr()?.sum_all()?.detach();
     Ok((num / den)?)
+}
+
+/// One student step's loss at the flat parameters `theta`: cross-entropy of
+/// `f_θ(aug(images[ids]))` against the step's hard labels or the softmax of its soft-label logits.
+pub(crate) fn student_loss(
+    net: &Network,
+    theta: &Tensor,
+    step: &StudentStep,
+    images: &Tensor,
+    labels: StudentLabels<'_>,
+) -> Result<Tensor> {
+    let mut x = images.index_select(&step.ids, 0)?;
+    if let Some(t) = &step.transform {
+        x = t.apply(&x)?;
+    }
+    let logits = net.forward_with(&net.unflatten(theta)?, &x, true)?;
+    Ok(match labels {
+        StudentLabels::Hard(y) => Targets::Hard(y.index_select(&step.ids, 0)?).loss(&logits)?,
+        StudentLabels::SoftLogits(z) => {
+            // `softmax`, not `softmax_last_dim`: the latter has no backward in candle 0.11.1,
+            // so the logits would get no gradient.
+            let probs =
+                candle_nn::ops::softmax(&z.index_select(&step.ids, 0)?, candle_core::D::Minus1)?;
+            soft_cross_entropy(&logits, &probs)?
+        }
+    })
 }
 
 /// The MTT objective over precomputed expert trajectories.
@@ -284,37 +295,22 @@ impl Mtt {
             SyntheticLabels::Hard(l) => Some(Tensor::from_slice(l, l.len(), device)?),
             SyntheticLabels::Soft(_) => None,
         };
-        let (loss, g_img, g_lr, g_labels) = second_order::run(|| {
-            let labels = match (&hard, &syn.labels) {
-                (Some(y), _) => StudentLabels::Hard(y),
-                (None, SyntheticLabels::Soft(z)) => StudentLabels::SoftLogits(z.as_tensor()),
-                (None, SyntheticLabels::Hard(_)) => {
-                    unreachable!("hard labels were converted above")
-                }
-            };
-            let loss = trajectory_loss(
-                &net,
-                &start,
-                &target,
-                &steps,
-                syn.images.as_tensor(),
-                labels,
-                self.lr.as_tensor(),
-            )?;
-            let value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-            let grads = loss.backward()?;
-            let get = |t: &Tensor| grads.get(t).map(Tensor::detach);
-            let g_labels = match &syn.labels {
-                SyntheticLabels::Soft(z) => get(z.as_tensor()),
-                SyntheticLabels::Hard(_) => None,
-            };
-            Ok((
-                value,
-                get(syn.images.as_tensor()),
-                get(self.lr.as_tensor()),
-                g_labels,
-            ))
-        })?;
+        let labels = match (&hard, &syn.labels) {
+            (Some(y), _) => StudentLabels::Hard(y),
+            (None, SyntheticLabels::Soft(z)) => StudentLabels::SoftLogits(z.as_tensor()),
+            (None, SyntheticLabels::Hard(_)) => unreachable!("hard labels were converted above"),
+        };
+        let grads = trajectory_gradients(
+            &net,
+            &start,
+            &target,
+            &steps,
+            syn.images.as_tensor(),
+            labels,
+            self.lr.as_tensor(),
+        )?;
+        let (loss, g_img, g_lr, g_labels) =
+            (grads.loss, Some(grads.images), Some(grads.lr), grads.labels);
         check_finite(loss, "mtt", ctx.iteration)?;
         let missing = |what: &str| DistillError::NoGradient {
             objective: "mtt".into(),
