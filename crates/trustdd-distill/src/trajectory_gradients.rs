@@ -72,7 +72,12 @@ pub fn trajectory_gradients(
     let den = (start - target)?.sqr()?.sum_all()?.to_dtype(DType::F64)?;
     let den = den.to_scalar::<f64>()?;
     let diff = (last - target)?;
-    let loss = diff.sqr()?.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()? / den;
+    let loss = diff
+        .sqr()?
+        .sum_all()?
+        .to_dtype(DType::F64)?
+        .to_scalar::<f64>()?
+        / den;
     let lambda = diff.affine(2.0 / den, 0.0)?;
     second_order::run(|| {
         reverse(net, &thetas, steps, &images, labels, alpha, lambda).map(|g| TrajectoryGradients {
@@ -101,14 +106,22 @@ fn reverse(
     mut lambda: Tensor,
 ) -> Result<Sums> {
     let x = Var::from_tensor(images)?;
-    let z = soft_logits(labels)?.map(|t| Var::from_tensor(&t)).transpose()?;
+    let z = soft_logits(labels)?
+        .map(|t| Var::from_tensor(&t))
+        .transpose()?;
     let mut g_x = x.zeros_like()?;
     let mut g_z = z.as_ref().map(|v| v.zeros_like()).transpose()?;
     let mut g_alpha = 0.0;
     for (step, theta) in steps.iter().zip(thetas).rev() {
         let at = Var::from_tensor(theta)?;
         let z_t = z.as_ref().map(|v| v.as_tensor().clone());
-        let ce = student_loss(net, at.as_tensor(), step, x.as_tensor(), labels_of(labels, &z_t))?;
+        let ce = student_loss(
+            net,
+            at.as_tensor(),
+            step,
+            x.as_tensor(),
+            labels_of(labels, &z_t),
+        )?;
         let g = ce
             .backward()?
             .get(at.as_tensor())

@@ -109,7 +109,9 @@ fn unrolled(p: &Problem, soft: bool, lr: f64) -> Result<(f64, Vec<f64>, f64, Opt
             Ok((
                 loss.to_scalar::<f64>()?,
                 f64s(g.get(x.as_tensor()).expect("pixel gradient"))?,
-                g.get(a.as_tensor()).expect("lr gradient").to_scalar::<f64>()?,
+                g.get(a.as_tensor())
+                    .expect("lr gradient")
+                    .to_scalar::<f64>()?,
                 soft.then(|| f64s(g.get(z.as_tensor()).expect("label gradient")))
                     .transpose()?,
             ))

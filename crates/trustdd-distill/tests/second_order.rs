@@ -101,9 +101,20 @@ fn matching_gradient_is_wrong_by_default_and_right_through_second_order_run() ->
         ops_only > 0.1,
         "without keeping the graph it should be wrong, error {ops_only:.3e}"
     );
-    let right =
-        second_order::run(|| gradient_error(&case().map_err(to_distill)?).map_err(to_distill))?;
+    let (right, calls) = second_order::run(|| {
+        let before = trustdd_nn::ops::fast_kernel_calls().conv_twice;
+        let err = gradient_error(&case().map_err(to_distill)?).map_err(to_distill)?;
+        Ok((err, before, trustdd_nn::ops::fast_kernel_calls().conv_twice))
+    })
+    .map(|(e, before, after)| (e, (before, after)))?;
     assert!(right < GRAD_REL_TOL, "second_order::run error {right:.3e}");
+    // ... and on the fast twice-differentiable convolution: forward, and the first backward's
+    // ops differentiated again.
+    let (before, after) = calls;
+    assert!(
+        after.forward > before.forward && after.backward > before.backward,
+        "the matching gradient did not run on the fast convolution family ({before:?} -> {after:?})"
+    );
     // The process environment is left as it was.
     assert!(std::env::var_os("CANDLE_GRAD_DO_NOT_DETACH").is_none());
     Ok(())

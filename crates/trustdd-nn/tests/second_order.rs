@@ -10,6 +10,7 @@ use anyhow::Result;
 use candle_core::{DType, Device, Tensor, Var};
 use common::{fd_entry, randn, rel_err, weighted_sum, FD_STEP};
 use trustdd_core::{ImageShape, TrustRng};
+use trustdd_nn::ops::{set_ops_mode, OpsMode};
 use trustdd_nn::{Activation, ArchConfig, ConvNetConfig, Network, NormKind, PoolKind};
 
 /// Tolerance of the second-order check: the finite differences are taken of a quantity that is
@@ -92,20 +93,23 @@ fn input_gradient_of_parameter_gradient_norm_matches_finite_differences() {
             (NormKind::Batch, PoolKind::Max, Activation::LeakyRelu),
             (NormKind::Layer, PoolKind::Max, Activation::Sigmoid),
         ];
-        // The stock ops: the fast kernels' backward is first-order only.
-        let _stock = trustdd_nn::ops::DifferentiableGuard::new();
-        for (norm, pool, activation) in configs {
-            let err = check(ConvNetConfig {
-                width: 3,
-                depth: 2,
-                norm,
-                pool,
-                activation,
-            })?;
-            assert!(
-                err < SECOND_ORDER_REL_TOL,
-                "{norm:?}/{pool:?}/{activation:?}: relative error {err:.3e}"
-            );
+        // The twice-differentiable fast convolution, and the stock ops throughout.
+        for mode in [OpsMode::Differentiable, OpsMode::Stock] {
+            let previous = set_ops_mode(mode);
+            for (norm, pool, activation) in configs {
+                let err = check(ConvNetConfig {
+                    width: 3,
+                    depth: 2,
+                    norm,
+                    pool,
+                    activation,
+                })?;
+                assert!(
+                    err < SECOND_ORDER_REL_TOL,
+                    "{mode:?} {norm:?}/{pool:?}/{activation:?}: relative error {err:.3e}"
+                );
+            }
+            set_ops_mode(previous);
         }
         Ok(())
     });

@@ -12,7 +12,9 @@ use trustdd_core::Error;
 /// Output `N×C_out×H'×W'` with `H' = (H + 2·padding − kH) / stride + 1` (floor).
 ///
 /// On f32/f64 CPU tensors in [`fast::OpsMode::Fast`] this is one fused im2col + GEMM custom op
-/// (differentiable once); otherwise candle's `conv2d` (differentiable twice).
+/// (differentiable once); in [`fast::OpsMode::Differentiable`] the im2col + GEMM family that
+/// is differentiable any number of times, plus a stock bias add; otherwise candle's `conv2d`
+/// (differentiable twice).
 ///
 /// # Errors
 /// A shape error if the ranks or channel counts disagree, the kernel is larger than the padded
@@ -55,6 +57,13 @@ pub fn conv2d(
             }
         };
         return Ok(fast::conv2d_bias(x, w, b, stride, padding)?);
+    }
+    if fast::twice_path_for(&[x, w]) {
+        let y = fast::conv2d_twice(x, w, stride, padding)?;
+        return match b {
+            Some(b) => Ok(y.broadcast_add(&per_channel(b)?)?),
+            None => Ok(y),
+        };
     }
     let (rem_h, rem_w) = (
         (h + 2 * padding - kh) % stride,

@@ -93,9 +93,10 @@ pub fn autodiff_grads(
 
 /// Checks the autodiff gradient of `weighted_sum(f(inputs))` w.r.t. every input against central
 /// finite differences, on at most `max_entries` entries per input (evenly strided): the largest
-/// difference must stay within `GRAD_REL_TOL·max|fd| + GRAD_ABS_TOL`. Runs the whole check twice,
-/// once with the fast kernels ([`OpsMode::Fast`]) and once with the stock, twice-differentiable
-/// ops ([`OpsMode::Differentiable`]). Returns the worst relative error. Inputs must be f64.
+/// difference must stay within `GRAD_REL_TOL·max|fd| + GRAD_ABS_TOL`. Runs the whole check in
+/// each mode: the fast kernels ([`OpsMode::Fast`]), the twice-differentiable fast family
+/// ([`OpsMode::Differentiable`]) and the stock candle ops ([`OpsMode::Stock`]). Returns the worst
+/// relative error. Inputs must be f64.
 pub fn check_grads(
     name: &str,
     f: &dyn Fn(&[Tensor]) -> trustdd_nn::Result<Tensor>,
@@ -103,7 +104,7 @@ pub fn check_grads(
     max_entries: usize,
 ) -> Result<f64> {
     let mut worst = 0f64;
-    for mode in [OpsMode::Fast, OpsMode::Differentiable] {
+    for mode in [OpsMode::Fast, OpsMode::Differentiable, OpsMode::Stock] {
         let previous = set_ops_mode(mode);
         let result =
             check_grads_in_current_mode(&format!("{name} ({mode:?})"), f, inputs, max_entries);

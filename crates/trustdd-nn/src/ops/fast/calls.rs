@@ -35,6 +35,8 @@ pub struct FastKernelCalls {
     pub relu: OpCalls,
     /// 2×2 average pooling.
     pub avg_pool: OpCalls,
+    /// The twice-differentiable convolution family (convolution, input and weight gradient).
+    pub conv_twice: OpCalls,
 }
 
 /// The kernels counted per thread.
@@ -45,9 +47,10 @@ pub(crate) enum Kernel {
     NormReluPool,
     Relu,
     AvgPool,
+    ConvTwice,
 }
 
-const KERNELS: usize = 5;
+const KERNELS: usize = 6;
 
 thread_local! {
     /// `[kernel][0 = forward, 1 = backward]`.
@@ -87,6 +90,7 @@ pub fn fast_kernel_calls() -> FastKernelCalls {
             norm_relu_pool: op(Kernel::NormReluPool),
             relu: op(Kernel::Relu),
             avg_pool: op(Kernel::AvgPool),
+            conv_twice: op(Kernel::ConvTwice),
         }
     })
 }

@@ -32,30 +32,38 @@ struct Conv2dBias {
 
 impl Conv2dBias {
     fn geometry(&self, x: &[usize], w: &[usize]) -> Result<(usize, ConvGeometry)> {
-        let ([n, c_in, h, wd], [c_out, w_in, kh, kw]) = (x, w) else {
-            bail!("fast conv2d: rank-4 input and weight expected, got {x:?} and {w:?}")
-        };
-        let (hp, wp) = (h + 2 * self.padding, wd + 2 * self.padding);
-        if c_in != w_in || *kh > hp || *kw > wp || self.stride == 0 {
-            bail!(
-                "fast conv2d: input {x:?} and weight {w:?} do not fit (stride {})",
-                self.stride
-            )
-        }
-        let g = ConvGeometry {
-            c_in: *c_in,
-            h: *h,
-            w: *wd,
-            c_out: *c_out,
-            kh: *kh,
-            kw: *kw,
-            stride: self.stride,
-            padding: self.padding,
-            oh: (hp - kh) / self.stride + 1,
-            ow: (wp - kw) / self.stride + 1,
-        };
-        Ok((*n, g))
+        geometry(x, w, self.stride, self.padding)
     }
+}
+
+/// The image count and geometry of a convolution of an input of dims `x` with a weight of dims
+/// `w` (both rank 4).
+pub(crate) fn geometry(
+    x: &[usize],
+    w: &[usize],
+    stride: usize,
+    padding: usize,
+) -> Result<(usize, ConvGeometry)> {
+    let ([n, c_in, h, wd], [c_out, w_in, kh, kw]) = (x, w) else {
+        bail!("fast conv2d: rank-4 input and weight expected, got {x:?} and {w:?}")
+    };
+    let (hp, wp) = (h + 2 * padding, wd + 2 * padding);
+    if c_in != w_in || *kh > hp || *kw > wp || stride == 0 {
+        bail!("fast conv2d: input {x:?} and weight {w:?} do not fit (stride {stride})")
+    }
+    let g = ConvGeometry {
+        c_in: *c_in,
+        h: *h,
+        w: *wd,
+        c_out: *c_out,
+        kh: *kh,
+        kw: *kw,
+        stride,
+        padding,
+        oh: (hp - kh) / stride + 1,
+        ow: (wp - kw) / stride + 1,
+    };
+    Ok((*n, g))
 }
 
 /// GEMM threading inside one image: only when there are too few images to keep every thread
@@ -69,7 +77,13 @@ fn inner_parallelism(images: usize) -> Parallelism {
     }
 }
 
-fn forward<T: FastFloat>(x: &[T], w: &[T], b: &[T], n: usize, g: &ConvGeometry) -> Vec<T> {
+pub(crate) fn forward<T: FastFloat>(
+    x: &[T],
+    w: &[T],
+    b: &[T],
+    n: usize,
+    g: &ConvGeometry,
+) -> Vec<T> {
     let (p, k) = (g.positions(), g.patch_len());
     let mut y = vec![T::zero(); n * g.out_len()];
     let par = inner_parallelism(n);
@@ -89,7 +103,7 @@ fn forward<T: FastFloat>(x: &[T], w: &[T], b: &[T], n: usize, g: &ConvGeometry) 
 }
 
 /// `dx_n = col2im(wᵀ·dy_n)` for every image.
-fn input_grad<T: FastFloat>(dy: &[T], w: &[T], n: usize, g: &ConvGeometry) -> Vec<T> {
+pub(crate) fn input_grad<T: FastFloat>(dy: &[T], w: &[T], n: usize, g: &ConvGeometry) -> Vec<T> {
     let (p, k) = (g.positions(), g.patch_len());
     let mut dx = vec![T::zero(); n * g.in_len()];
     let par = inner_parallelism(n);
@@ -110,7 +124,7 @@ fn input_grad<T: FastFloat>(dy: &[T], w: &[T], n: usize, g: &ConvGeometry) -> Ve
 /// the per-image im2col matrix is the (packed) left operand and `dy_nᵀ` (small) the dense right
 /// one. Each worker accumulates a group of images into its own partial sum; the partial sums
 /// are added at the end.
-fn weight_grad<T: FastFloat>(x: &[T], dy: &[T], n: usize, g: &ConvGeometry) -> Vec<T> {
+pub(crate) fn weight_grad<T: FastFloat>(x: &[T], dy: &[T], n: usize, g: &ConvGeometry) -> Vec<T> {
     let (k, c_out) = (g.patch_len(), g.c_out);
     #[cfg(trustdd_avx512)]
     if let (Some(x), Some(dy), true) = (T::as_f32(x), T::as_f32(dy), super::avx512::available()) {

@@ -1,4 +1,5 @@
-//! The switch between the fast CPU kernels and the twice-differentiable stock candle ops.
+//! The switch between the fast CPU kernels, the twice-differentiable ops and the stock candle
+//! ops.
 
 use candle_core::{DType, Device, Tensor};
 use std::cell::Cell;
@@ -10,9 +11,13 @@ pub enum OpsMode {
     /// because a custom op's backward is not differentiable again. The default.
     #[default]
     Fast,
-    /// Stock candle ops everywhere: slower, but every backward is itself differentiable, as
-    /// gradient matching and trajectory matching need.
+    /// Every backward differentiable again, as gradient matching and trajectory matching need:
+    /// convolution runs on the fast kernels' twice-differentiable family (f32/f64 CPU tensors),
+    /// everything else on stock candle ops.
     Differentiable,
+    /// Stock candle ops everywhere (differentiable twice): the independent implementation the
+    /// tests compare the fast kernels with.
+    Stock,
 }
 
 thread_local! {
@@ -66,6 +71,14 @@ pub fn differentiable_scope<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` with [`OpsMode::Stock`] on this thread, restoring the previous mode afterwards.
+pub fn stock_scope<R>(f: impl FnOnce() -> R) -> R {
+    let previous = set_ops_mode(OpsMode::Stock);
+    let out = f();
+    set_ops_mode(previous);
+    out
+}
+
 /// True when `CANDLE_GRAD_DO_NOT_DETACH` was set, at the first call in this process, to a value
 /// candle counts as on (non-empty, not "0"): candle keeps the graph of a backward pass only then,
 /// so its presence signals that the user wants second-order gradients and the fast kernels would
@@ -82,19 +95,30 @@ pub fn second_order_requested() -> bool {
     })
 }
 
-/// Whether the fast kernels may run on these tensors: fast mode on this thread, no second-order
-/// request in the environment, every tensor on the CPU and of dtype f32 or f64 (all the same).
-pub(crate) fn fast_path_for(tensors: &[&Tensor]) -> bool {
+/// Whether the twice-differentiable fast ops may run on these tensors: [`OpsMode::Differentiable`]
+/// on this thread, or [`OpsMode::Fast`] with a second-order request in the environment, and
+/// every tensor an f32 or f64 CPU tensor (all the same).
+pub(crate) fn twice_path_for(tensors: &[&Tensor]) -> bool {
+    let mode = ops_mode();
+    (mode == OpsMode::Differentiable || (mode == OpsMode::Fast && second_order_requested()))
+        && float_cpu(tensors)
+}
+
+fn float_cpu(tensors: &[&Tensor]) -> bool {
     let Some(first) = tensors.first() else {
         return false;
     };
     let dtype = first.dtype();
-    ops_mode() == OpsMode::Fast
-        && matches!(dtype, DType::F32 | DType::F64)
+    matches!(dtype, DType::F32 | DType::F64)
         && tensors
             .iter()
             .all(|t| matches!(t.device(), Device::Cpu) && t.dtype() == dtype)
-        && !second_order_requested()
+}
+
+/// Whether the fast kernels may run on these tensors: fast mode on this thread, no second-order
+/// request in the environment, every tensor on the CPU and of dtype f32 or f64 (all the same).
+pub(crate) fn fast_path_for(tensors: &[&Tensor]) -> bool {
+    ops_mode() == OpsMode::Fast && float_cpu(tensors) && !second_order_requested()
 }
 
 #[cfg(test)]
@@ -128,6 +152,14 @@ mod tests {
         assert!(!fast_path_for(&[&f32s, &f64s]), "mixed dtypes");
         assert!(!fast_path_for(&[&halves]));
         assert!(!differentiable_scope(|| fast_path_for(&[&f32s])));
+        assert!(differentiable_scope(|| twice_path_for(&[&f32s])));
+        assert!(!stock_scope(
+            || twice_path_for(&[&f32s]) || fast_path_for(&[&f32s])
+        ));
+        assert!(
+            !twice_path_for(&[&f32s]),
+            "fast mode takes the first-order kernels"
+        );
         Ok(())
     }
 }
