@@ -18,6 +18,16 @@
 //!   (each: a proxy epoch on the trusted set with the consistency term, a loss/feature pass over
 //!   every image, the class-wise split and the reliability recall). The proxy is ConvNet-3 of
 //!   width `--width`.
+//! - `gm_step`: `L` gradient-matching steps on one network made at the start (ConvNet-3), step
+//!   `s` matching class `s mod 10`: `--real-batch` real images (256 in the harness) against the
+//!   class's `--ipc` synthetic images, Siamese DSA, the real gradient detached, the synthetic one
+//!   differentiated again, the per-output-channel distance, its gradient to the pixels, an image
+//!   SGD step (lr 0.1, momentum 0.5).
+//! - `dc_iteration`: `L` iterations of the DSA objective at `--ipc` (the reference's outer and
+//!   inner loops for that IPC; IPC 1 in the harness), real batch `--real-batch`.
+//! - `mtt_iteration`: `L` MTT iterations at `--ipc` 10: `--syn-steps` student steps on batches
+//!   of `--batch-syn` images (per-sample DSA), start and target parameters of two random
+//!   networks (the cost does not depend on where they come from), gradients to the pixels and α.
 //!
 //! The data file: `u32 n, c, h, w` (little endian), then `n·c·h·w` pixel bytes, then `n` label
 //! bytes. `--write-data` takes the Fashion-MNIST training split from `$TRUSTDD_DATA` for
@@ -25,14 +35,19 @@
 //! class-structured images (a fixed random pattern per class plus pixel noise, same noise).
 
 use anyhow::{bail, Context, Result};
+use candle_core::DType;
 use candle_core::Device;
 use std::path::PathBuf;
 use std::sync::Arc;
 use trustdd::core::{
     DatasetSampler, DistillContext, DistillObjective, ImageDataset, ImageShape, PartitionContext,
-    Silent, SyntheticSet, TrustPartitioner, TrustRng,
+    RealSampler, Silent, SyntheticSet, TrustPartitioner, TrustRng,
 };
-use trustdd::distill::{Dm, DmConfig};
+use trustdd::distill::{
+    matching_loss, second_order, Dm, DmConfig, GradientMatching, GradientMatchingConfig,
+    MomentumSgd, Mtt, MttConfig, Trajectories,
+};
+use trustdd::nn::Network;
 use trustdd::nn::{ArchConfig, ConvNetConfig};
 use trustdd::train::dsa::DsaConfig;
 use trustdd::train::{evaluate_synthetic, EvalConfig, Targets, TrainConfig};
@@ -53,7 +68,10 @@ struct Options {
     images: usize,
     width: usize,
     length: usize,
-    real_batch: usize,
+    real_batch: Option<usize>,
+    ipc: Option<usize>,
+    syn_steps: usize,
+    batch_syn: Option<usize>,
 }
 
 fn parse() -> Result<Options> {
@@ -61,7 +79,7 @@ fn parse() -> Result<Options> {
         images: 60_000,
         width: 128,
         length: 1,
-        real_batch: 64,
+        syn_steps: 20,
         ..Options::default()
     };
     let mut args = std::env::args().skip(1);
@@ -82,7 +100,10 @@ fn parse() -> Result<Options> {
             "--images" => o.images = value()?.parse()?,
             "--width" => o.width = value()?.parse()?,
             "--length" => o.length = value()?.parse()?,
-            "--real-batch" => o.real_batch = value()?.parse()?,
+            "--real-batch" => o.real_batch = Some(value()?.parse()?),
+            "--ipc" => o.ipc = Some(value()?.parse()?),
+            "--syn-steps" => o.syn_steps = value()?.parse()?,
+            "--batch-syn" => o.batch_syn = Some(value()?.parse()?),
             other => bail!("unknown argument {other} (see the file's doc comment)"),
         }
     }
@@ -220,7 +241,7 @@ fn main() -> Result<()> {
             let mut syn = SyntheticSet::from_real(&sampler, 10, &mut rng)?;
             let mut dm = Dm::new(DmConfig {
                 arch: convnet(o.width),
-                real_batch: o.real_batch,
+                real_batch: o.real_batch.unwrap_or(64),
                 dsa: Some(dsa),
                 ..DmConfig::default()
             })?;
@@ -258,7 +279,92 @@ fn main() -> Result<()> {
             let d = tad.diagnostics().last().context("no round")?;
             println!("trusted {}", d.trusted);
         }
-        other => bail!("unknown job {other}: eval_epoch, dm_iteration or tad_round"),
+        "gm_step" => {
+            let sampler = DatasetSampler::new(Arc::new(ds), device.clone());
+            let mut rng = TrustRng::new(0);
+            let syn = SyntheticSet::from_real(&sampler, o.ipc.unwrap_or(10), &mut rng)?;
+            let shape = sampler.image_shape();
+            let net = Network::new(&convnet(o.width), shape, CLASSES, DType::F32, &device, &mut rng)?;
+            let dsa = trustdd::train::dsa::Dsa::new(dsa, shape)?;
+            let mut opt = MomentumSgd::new(0.1, 0.5);
+            let mut loss = 0.0;
+            for s in 0..o.length {
+                let c = s % CLASSES;
+                let real = sampler.sample(c, o.real_batch.unwrap_or(256), &mut rng)?;
+                let t = dsa.sample_siamese(&mut rng);
+                let (value, grad) = second_order::run(|| {
+                    let params = net.params();
+                    let x = t.apply(&syn.class_images(c)?)?;
+                    let l = matching_loss(&net, &params, &t.apply(&real)?, &x, c)?;
+                    let g = l.backward()?;
+                    let grad = g.get(syn.images.as_tensor()).map(|g| g.detach());
+                    Ok((l.to_scalar::<f32>()?, grad))
+                })?;
+                loss = value;
+                opt.step(&syn.images, &grad.context("no pixel gradient")?)?;
+            }
+            println!("loss {loss:.4}");
+        }
+        "dc_iteration" => {
+            let sampler = DatasetSampler::new(Arc::new(ds), device.clone());
+            let mut rng = TrustRng::new(0);
+            let mut syn = SyntheticSet::from_real(&sampler, o.ipc.unwrap_or(1), &mut rng)?;
+            let mut objective = GradientMatching::new(GradientMatchingConfig {
+                arch: convnet(o.width),
+                real_batch: o.real_batch.unwrap_or(256),
+                dsa: Some(dsa),
+                ..GradientMatchingConfig::default()
+            })?;
+            let mut loss = 0.0;
+            for iteration in 0..o.length {
+                let ctx = DistillContext {
+                    real: &sampler,
+                    iteration,
+                    progress: &Silent,
+                };
+                loss = objective.step(&mut syn, &ctx, &mut rng)?.loss;
+            }
+            println!("loss {loss:.4}");
+        }
+        "mtt_iteration" => {
+            let sampler = DatasetSampler::new(Arc::new(ds), device.clone());
+            let mut rng = TrustRng::new(0);
+            let mut syn = SyntheticSet::from_real(&sampler, o.ipc.unwrap_or(10), &mut rng)?;
+            let shape = sampler.image_shape();
+            let arch = convnet(o.width);
+            let mut point = || -> Result<candle_core::Tensor> {
+                let net = Network::new(&arch, shape, CLASSES, DType::F32, &device, &mut rng)?;
+                Ok(Network::flatten(&net.detached_params())?)
+            };
+            let trajectories = Trajectories {
+                experts: vec![vec![point()?, point()?]],
+            };
+            let mut mtt = Mtt::new(
+                MttConfig {
+                    arch: arch.clone(),
+                    syn_steps: o.syn_steps,
+                    expert_epochs: 1,
+                    max_start_epoch: 1,
+                    batch_syn: o.batch_syn,
+                    dsa: Some(dsa),
+                    ..MttConfig::default()
+                },
+                trajectories,
+            )?;
+            let mut loss = 0.0;
+            for iteration in 0..o.length {
+                let ctx = DistillContext {
+                    real: &sampler,
+                    iteration,
+                    progress: &Silent,
+                };
+                loss = mtt.step(&mut syn, &ctx, &mut rng)?.loss;
+            }
+            println!("loss {loss:.4}");
+        }
+        other => bail!(
+            "unknown job {other}: eval_epoch, dm_iteration, tad_round, gm_step, dc_iteration or mtt_iteration"
+        ),
     }
     Ok(())
 }

@@ -213,7 +213,12 @@ fn match_gradients(
             })
             .collect()
     };
-    let real_grads: Vec<Tensor> = grads_of(real)?.iter().map(Tensor::detach).collect();
+    // The real gradient is a constant of the matching loss: first order on the fused kernels,
+    // which keeps none of the real batch's intermediates (the batch is 25× the synthetic one).
+    let real_grads: Vec<Tensor> = trustdd_nn::ops::fast_scope(|| grads_of(real))?
+        .iter()
+        .map(Tensor::detach)
+        .collect();
     let syn_grads = grads_of(syn)?;
     gradient_distance(&real_grads, &syn_grads)
 }

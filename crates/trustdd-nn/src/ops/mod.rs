@@ -26,7 +26,7 @@ pub use conv::conv2d;
 #[doc(hidden)]
 pub use fast::{avx512_gemm_calls, fast_kernel_calls, FastKernelCalls, OpCalls};
 pub use fast::{
-    differentiable_scope, ops_mode, second_order_requested, set_ops_mode, stock_scope,
+    differentiable_scope, fast_scope, ops_mode, second_order_requested, set_ops_mode, stock_scope,
     DifferentiableGuard, OpsMode,
 };
 pub use linear::linear;

@@ -38,7 +38,7 @@ pub(crate) use conv::conv2d_bias;
 pub(crate) use conv_twice::conv2d_twice;
 pub(crate) use instance_norm::instance_norm;
 pub use mode::{
-    differentiable_scope, ops_mode, second_order_requested, set_ops_mode, stock_scope,
+    differentiable_scope, fast_scope, ops_mode, second_order_requested, set_ops_mode, stock_scope,
     DifferentiableGuard, OpsMode,
 };
 pub(crate) use mode::{fast_path_for, twice_path_for};

@@ -71,6 +71,17 @@ pub fn differentiable_scope<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` with [`OpsMode::Fast`] on this thread, restoring the previous mode afterwards: for
+/// first-order work inside a second-order computation (a gradient that is detached anyway, such
+/// as gradient matching's real-batch gradient), which then runs on the fused kernels and keeps
+/// none of their intermediates.
+pub fn fast_scope<R>(f: impl FnOnce() -> R) -> R {
+    let previous = set_ops_mode(OpsMode::Fast);
+    let out = f();
+    set_ops_mode(previous);
+    out
+}
+
 /// Runs `f` with [`OpsMode::Stock`] on this thread, restoring the previous mode afterwards.
 pub fn stock_scope<R>(f: impl FnOnce() -> R) -> R {
     let previous = set_ops_mode(OpsMode::Stock);
