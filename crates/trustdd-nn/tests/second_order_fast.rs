@@ -14,7 +14,7 @@ use anyhow::Result;
 use candle_core::{DType, Device, Tensor, Var};
 use common::{randn, rel_err, weighted_sum, GRAD_ABS_TOL};
 use trustdd_core::{ImageShape, TrustRng};
-use trustdd_nn::ops::{self, set_ops_mode, OpsMode};
+use trustdd_nn::ops::{self, set_ops_mode, FastKernelCalls, OpCalls, OpsMode};
 use trustdd_nn::{ArchConfig, ConvNetConfig, Network};
 
 /// Step of the central differences of the gradient (f64).
@@ -98,15 +98,26 @@ fn hvp_fd(f: &Scalar<'_>, inputs: &[Tensor], v: &[Tensor]) -> Result<Vec<Vec<f64
 /// Compares the two, input by input, and checks that the fast family ran both as the forward
 /// op and inside the backward being differentiated. Returns the worst relative error.
 fn check(name: &str, f: &Scalar<'_>, inputs: &[Tensor], v: &[Tensor]) -> Result<f64> {
+    check_on(name, f, inputs, v, |c| c.conv_twice)
+}
+
+/// [`check`], counting the calls of the fast op `kernel` picks.
+fn check_on(
+    name: &str,
+    f: &Scalar<'_>,
+    inputs: &[Tensor],
+    v: &[Tensor],
+    kernel: fn(&FastKernelCalls) -> OpCalls,
+) -> Result<f64> {
     let previous = set_ops_mode(OpsMode::Differentiable);
-    let before = ops::fast_kernel_calls().conv_twice;
+    let before = kernel(&ops::fast_kernel_calls());
     let auto = hvp_autodiff(f, inputs, v);
-    let after = ops::fast_kernel_calls().conv_twice;
+    let after = kernel(&ops::fast_kernel_calls());
     set_ops_mode(previous);
     let auto = auto?;
     assert!(
         after.forward >= before.forward + 2 && after.backward >= before.backward + 2,
-        "{name}: the fast convolution family did not run twice over ({before:?} -> {after:?})"
+        "{name}: the fast op did not run twice over ({before:?} -> {after:?})"
     );
     let numeric = hvp_fd(f, inputs, v)?;
     let mut worst = 0f64;
@@ -155,6 +166,34 @@ fn convolution_hessian_vector_products_match_finite_differences() {
                 .collect::<Result<_>>()?;
             let name = format!("conv {n}x{c_in}x{h}x{w} * {c_out}x{kh}x{kw} s{stride} p{padding}");
             check(&name, &f, &inputs, &v)?;
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn norm_relu_pool_block_hessian_vector_products_match_finite_differences() {
+    on_second_order_thread(|| {
+        let mut rng = TrustRng::new(42);
+        // Even and odd planes (floor mode drops the last row/column), one and several channels.
+        for [n, c, h, w] in [[2, 3, 6, 8], [3, 2, 7, 9], [1, 1, 4, 4]] {
+            let x = randn(&[n, c, h, w], &mut rng)?;
+            // γ of both signs and β off zero so that the ReLU keeps part of every plane.
+            let gamma = randn(&[c], &mut rng)?;
+            let beta = randn(&[c], &mut rng)?.affine(0.3, 0.2)?;
+            let f = |t: &[Tensor]| -> Result<Tensor> {
+                let y = ops::instance_norm_relu_avg_pool(&t[0], &t[1], &t[2])?;
+                // A square keeps the second derivative in the upstream gradient non-trivial.
+                weighted_sum(&y.sqr()?)
+            };
+            let inputs = [x, gamma, beta];
+            let v: Vec<Tensor> = inputs
+                .iter()
+                .map(|t| randn(t.dims(), &mut rng))
+                .collect::<Result<_>>()?;
+            check_on(&format!("block {n}x{c}x{h}x{w}"), &f, &inputs, &v, |k| {
+                k.norm_relu_pool_twice
+            })?;
         }
         Ok(())
     });
@@ -213,7 +252,13 @@ fn convnet_hessian_vector_products_and_mixed_derivatives_match_finite_difference
         // A direction in the pixels only: H_xx·v and the mixed ∂²L/∂θ∂x·v.
         let mut pixels_only: Vec<Tensor> = random.iter().map(zero).collect::<Result<_, _>>()?;
         pixels_only[0] = random[0].clone();
-        check("ConvNet-3, pixel direction", &f, &inputs, &pixels_only)?;
+        check_on(
+            "ConvNet-3, pixel direction",
+            &f,
+            &inputs,
+            &pixels_only,
+            |k| k.norm_relu_pool_twice,
+        )?;
         Ok(())
     });
 }

@@ -48,7 +48,8 @@ pub fn instance_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor) -> Result<Tensor
 /// `N×C×H×W → N×C×⌊H/2⌋×⌊W/2⌋`.
 ///
 /// On f32/f64 CPU tensors in [`super::fast::OpsMode::Fast`] this is one fused custom op
-/// (differentiable once, one input-sized allocation per pass instead of several); otherwise the
+/// (differentiable once, one input-sized allocation per pass instead of several); in
+/// [`super::fast::OpsMode::Differentiable`] a fused op differentiable twice; otherwise the
 /// three layers' own (twice-differentiable) implementations in sequence.
 ///
 /// # Errors
@@ -59,6 +60,15 @@ pub fn instance_norm_relu_avg_pool(x: &Tensor, gamma: &Tensor, beta: &Tensor) ->
         let (_, _, h, w) = dims4(x, "instance_norm_relu_avg_pool", "input")?;
         if h >= 2 && w >= 2 {
             return Ok(super::fast::instance_norm_relu_avg_pool(
+                x, gamma, beta, NORM_EPS,
+            )?);
+        }
+    }
+    if super::fast::twice_path_for(&[x, gamma, beta]) {
+        check_affine(x, gamma, beta, "instance_norm_relu_avg_pool")?;
+        let (_, _, h, w) = dims4(x, "instance_norm_relu_avg_pool", "input")?;
+        if h >= 2 && w >= 2 {
+            return Ok(super::fast::instance_norm_relu_avg_pool_twice(
                 x, gamma, beta, NORM_EPS,
             )?);
         }

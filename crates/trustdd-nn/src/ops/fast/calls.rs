@@ -37,6 +37,8 @@ pub struct FastKernelCalls {
     pub avg_pool: OpCalls,
     /// The twice-differentiable convolution family (convolution, input and weight gradient).
     pub conv_twice: OpCalls,
+    /// The twice-differentiable instance norm → ReLU → pooling block and its gradient ops.
+    pub norm_relu_pool_twice: OpCalls,
 }
 
 /// The kernels counted per thread.
@@ -48,9 +50,10 @@ pub(crate) enum Kernel {
     Relu,
     AvgPool,
     ConvTwice,
+    NormReluPoolTwice,
 }
 
-const KERNELS: usize = 6;
+const KERNELS: usize = 7;
 
 thread_local! {
     /// `[kernel][0 = forward, 1 = backward]`.
@@ -91,6 +94,7 @@ pub fn fast_kernel_calls() -> FastKernelCalls {
             relu: op(Kernel::Relu),
             avg_pool: op(Kernel::AvgPool),
             conv_twice: op(Kernel::ConvTwice),
+            norm_relu_pool_twice: op(Kernel::NormReluPoolTwice),
         }
     })
 }

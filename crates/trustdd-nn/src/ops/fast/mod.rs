@@ -9,8 +9,10 @@
 //!
 //! For second order ([`OpsMode::Differentiable`], or a second-order request in the environment)
 //! convolution runs as a family of three custom ops whose backward passes are made of the same
-//! ops (`conv_twice.rs`), so it is differentiable any number of times at GEMM speed; the other
-//! layers use stock candle ops. [`OpsMode::Stock`] (and CUDA, other dtypes) uses stock candle
+//! ops (`conv_twice.rs`), so it is differentiable any number of times at GEMM speed, and
+//! ConvNet's instance norm → ReLU → pooling block as a custom op whose backward is made of two
+//! custom ops with hand-written backward passes (`norm_relu_pool_twice.rs`: differentiable
+//! twice); the other layers use stock candle ops. [`OpsMode::Stock`] (and CUDA, other dtypes) uses stock candle
 //! ops everywhere.
 //!
 //! The backward passes compute gradients only for operands that track gradients (`Var`s and
@@ -29,6 +31,7 @@ mod instance_norm;
 mod matmul;
 mod mode;
 mod norm_relu_pool;
+mod norm_relu_pool_twice;
 mod relu;
 
 pub(crate) use avg_pool::avg_pool2d_2x2;
@@ -43,4 +46,5 @@ pub use mode::{
 };
 pub(crate) use mode::{fast_path_for, twice_path_for};
 pub(crate) use norm_relu_pool::instance_norm_relu_avg_pool;
+pub(crate) use norm_relu_pool_twice::instance_norm_relu_avg_pool_twice;
 pub(crate) use relu::relu;

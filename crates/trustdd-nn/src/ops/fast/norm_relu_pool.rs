@@ -31,7 +31,7 @@ struct NormReluPool {
 }
 
 /// `(C, H, W)` of an `N×C×H×W` shape with H, W ≥ 2.
-fn sizes(dims: &[usize]) -> Result<(usize, usize, usize)> {
+pub(crate) fn sizes(dims: &[usize]) -> Result<(usize, usize, usize)> {
     match *dims {
         [_, c, h, w] if h >= 2 && w >= 2 => Ok((c, h, w)),
         _ => bail!(
@@ -40,7 +40,7 @@ fn sizes(dims: &[usize]) -> Result<(usize, usize, usize)> {
     }
 }
 
-fn forward<T: FastFloat>(
+pub(crate) fn forward<T: FastFloat>(
     x: &[T],
     gamma: &[T],
     beta: &[T],
@@ -86,7 +86,7 @@ fn forward<T: FastFloat>(
 /// instance-norm backward of `g`. Returns `dx` (empty unless `want_dx`) and per-plane
 /// `(Σ g·x̂, Σ g)` for `dγ`, `dβ`.
 #[allow(clippy::too_many_arguments)]
-fn backward<T: FastFloat>(
+pub(crate) fn backward<T: FastFloat>(
     x: &[T],
     gamma: &[T],
     beta: &[T],
