@@ -68,7 +68,6 @@ pub fn trajectory_gradients(
             .ok_or_else(|| missing("the student parameters"))?;
         thetas.push((theta - g.affine(alpha, 0.0)?)?);
     }
-    eprintln!("TIMING forward done");
     let last = thetas.last().expect("N + 1 points");
     let den = (start - target)?.sqr()?.sum_all()?.to_dtype(DType::F64)?;
     let den = den.to_scalar::<f64>()?;
@@ -114,7 +113,6 @@ fn reverse(
     let mut g_z = z.as_ref().map(|v| v.zeros_like()).transpose()?;
     let mut g_alpha = 0.0;
     for (step, theta) in steps.iter().zip(thetas).rev() {
-        let t0 = std::time::Instant::now();
         let at = Var::from_tensor(theta)?;
         let z_t = z.as_ref().map(|v| v.as_tensor().clone());
         let ce = student_loss(
@@ -129,7 +127,6 @@ fn reverse(
             .get(at.as_tensor())
             .cloned()
             .ok_or_else(|| missing("the student parameters"))?;
-        let t1 = t0.elapsed();
         let inner = (g * &lambda)?.sum_all()?;
         g_alpha -= inner.to_dtype(DType::F64)?.to_scalar::<f64>()?;
         let second = inner.backward()?;
@@ -147,7 +144,6 @@ fn reverse(
             *acc = (&*acc + d_z.detach())?;
         }
         lambda = (&lambda - h_lambda.detach().affine(alpha, 0.0)?)?;
-        eprintln!("TIMING step first {t1:?} total {:?}", t0.elapsed());
     }
     let dtype = images.dtype();
     Ok(Sums {
