@@ -136,7 +136,7 @@ pub(crate) fn objective(
                 expert_epochs: s.mtt_match_epochs,
                 max_start_epoch: s.mtt_max_start,
                 lr_img: s.lr_img.unwrap_or(100.0),
-                batch_syn: Some(s.mtt_batch_syn.unwrap_or(syn.num_classes)),
+                batch_syn: s.mtt_batch_syn,
                 dsa: Some(dsa_for(channels)),
                 ..MttConfig::default()
             };

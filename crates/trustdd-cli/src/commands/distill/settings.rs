@@ -245,7 +245,7 @@ pub struct DistillArgs {
     /// MTT: learn soft labels: true or false (default false).
     #[arg(long)]
     soft_labels: Option<bool>,
-    /// MTT: synthetic images per student step (default: the number of classes).
+    /// MTT: synthetic images per student step (default: the whole set).
     #[arg(long)]
     mtt_batch_syn: Option<usize>,
     /// Trust partitioning: tad (default) or none.
