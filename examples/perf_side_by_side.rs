@@ -163,7 +163,7 @@ fn step(workload: &str, net: &mut Network, frozen: &[Tensor], inp: &Inputs) -> R
 fn main() -> Result<()> {
     let o = parse()?;
     if o.stock {
-        set_ops_mode(OpsMode::Differentiable);
+        set_ops_mode(OpsMode::Stock);
     }
     let label = if o.stock {
         "candle-stock"

@@ -61,7 +61,7 @@ pub fn conv2d(
     if fast::twice_path_for(&[x, w]) {
         let y = fast::conv2d_twice(x, w, stride, padding)?;
         return match b {
-            Some(b) => Ok(y.broadcast_add(&per_channel(b)?)?),
+            Some(b) => Ok(fast::add_channel_bias(&y, b)?),
             None => Ok(y),
         };
     }

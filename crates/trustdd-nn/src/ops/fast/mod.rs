@@ -23,6 +23,7 @@ mod avg_pool;
 #[cfg(trustdd_avx512)]
 mod avx512;
 mod calls;
+mod channel_bias;
 mod conv;
 mod conv_twice;
 mod elem;
@@ -37,6 +38,7 @@ mod relu;
 pub(crate) use avg_pool::avg_pool2d_2x2;
 #[doc(hidden)]
 pub use calls::{avx512_gemm_calls, fast_kernel_calls, FastKernelCalls, OpCalls};
+pub(crate) use channel_bias::add_channel_bias;
 pub(crate) use conv::conv2d_bias;
 pub(crate) use conv_twice::conv2d_twice;
 pub(crate) use instance_norm::instance_norm;
