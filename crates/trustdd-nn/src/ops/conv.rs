@@ -13,8 +13,8 @@ use trustdd_core::Error;
 ///
 /// On f32/f64 CPU tensors in [`fast::OpsMode::Fast`] this is one fused im2col + GEMM custom op
 /// (differentiable once); in [`fast::OpsMode::Differentiable`] the im2col + GEMM family that
-/// is differentiable any number of times, plus a stock bias add; otherwise candle's `conv2d`
-/// (differentiable twice).
+/// is differentiable any number of times, with a fused bias op of the same kind; otherwise
+/// candle's `conv2d` (differentiable twice).
 ///
 /// # Errors
 /// A shape error if the ranks or channel counts disagree, the kernel is larger than the padded

@@ -14,7 +14,7 @@
 //! When candle keeps the graph of a backward pass (second order, `trustdd_distill::second_order`),
 //! the gradients these backward passes return are themselves tracked tensors of the family, so
 //! gradient matching and trajectory matching differentiate through them on im2col + GEMM instead
-//! of candle's CPU transposed convolution. The bias is added outside, with stock ops.
+//! of candle's CPU transposed convolution. The bias is added outside (`channel_bias.rs`).
 
 use super::conv::{forward, geometry, input_grad, weight_grad};
 use super::elem::{contiguous, dispatch_float, FastFloat};
