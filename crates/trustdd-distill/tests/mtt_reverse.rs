@@ -26,6 +26,9 @@ fn f64s(t: &Tensor) -> Result<Vec<f64>> {
     Ok(t.flatten_all()?.to_vec1::<f64>()?)
 }
 
+/// `(loss, ∂images, ∂lr, ∂soft logits)`.
+type Grads = (f64, Vec<f64>, f64, Option<Vec<f64>>);
+
 struct Problem {
     net: Network,
     start: Tensor,
@@ -85,7 +88,7 @@ fn problem() -> Result<Problem> {
 }
 
 /// `(loss, ∂images, ∂lr, ∂soft logits)` of the full unrolling.
-fn unrolled(p: &Problem, soft: bool, lr: f64) -> Result<(f64, Vec<f64>, f64, Option<Vec<f64>>)> {
+fn unrolled(p: &Problem, soft: bool, lr: f64) -> Result<Grads> {
     Ok(second_order::run(|| {
         let run = || -> Result<_> {
             let x = Var::from_tensor(&p.images)?;
@@ -120,7 +123,7 @@ fn unrolled(p: &Problem, soft: bool, lr: f64) -> Result<(f64, Vec<f64>, f64, Opt
     })?)
 }
 
-fn reversed(p: &Problem, soft: bool, lr: f64) -> Result<(f64, Vec<f64>, f64, Option<Vec<f64>>)> {
+fn reversed(p: &Problem, soft: bool, lr: f64) -> Result<Grads> {
     let labels = if soft {
         StudentLabels::SoftLogits(&p.soft)
     } else {
