@@ -258,8 +258,8 @@ struct Plane<T> {
     rstd: T,
     gamma: T,
     xhat: Vec<T>,
-    /// `m ≠ 0` (kept by the ReLU).
-    mask: Vec<bool>,
+    /// `m` as 1 or 0 (kept by the ReLU or not), so the window sums are branch-free.
+    mask: Vec<T>,
     /// `ā = m ⊙ Pᵀg`.
     abar: Vec<T>,
     w: usize,
@@ -271,9 +271,15 @@ impl<T: FastFloat> Plane<T> {
     fn new(x: &[T], gamma: T, beta: T, g: &[T], (h, w): (usize, usize), eps: f64) -> Self {
         let (mean, rstd) = stats(x, eps);
         let xhat: Vec<T> = x.iter().map(|&v| (v - mean) * rstd).collect();
-        let mask: Vec<bool> = xhat
+        let mask: Vec<T> = xhat
             .iter()
-            .map(|&v| gamma * v + beta >= T::zero())
+            .map(|&v| {
+                if gamma * v + beta >= T::zero() {
+                    T::one()
+                } else {
+                    T::zero()
+                }
+            })
             .collect();
         let (oh, ow) = (h / 2, w / 2);
         let quarter = T::from_f64(0.25);
@@ -282,7 +288,7 @@ impl<T: FastFloat> Plane<T> {
             for ox in 0..ow {
                 let d = g[oy * ow + ox] * quarter;
                 for i in window(oy, ox, w) {
-                    abar[i] = if mask[i] { d } else { T::zero() };
+                    abar[i] = mask[i] * d;
                 }
             }
         }
@@ -312,15 +318,14 @@ impl<T: FastFloat> Plane<T> {
     /// `dg = P(m ⊙ z)`.
     fn pool_masked(&self, z: &[T], dg: &mut [T]) {
         let quarter = T::from_f64(0.25);
-        for oy in 0..self.oh {
-            for ox in 0..self.ow {
-                let mut s = T::zero();
-                for i in window(oy, ox, self.w) {
-                    if self.mask[i] {
-                        s += z[i];
-                    }
-                }
-                dg[oy * self.ow + ox] = s * quarter;
+        let w = self.w;
+        for (oy, out) in dg.chunks_exact_mut(self.ow).enumerate().take(self.oh) {
+            let (top, bottom) = (2 * oy * w, (2 * oy + 1) * w);
+            let (zt, zb) = (&z[top..top + w], &z[bottom..bottom + w]);
+            let (mt, mb) = (&self.mask[top..top + w], &self.mask[bottom..bottom + w]);
+            for (ox, o) in out.iter_mut().enumerate() {
+                let (a, b) = (2 * ox, 2 * ox + 1);
+                *o = (zt[a] * mt[a] + zt[b] * mt[b] + zb[a] * mb[a] + zb[b] * mb[b]) * quarter;
             }
         }
     }
