@@ -22,8 +22,47 @@ pub(crate) fn encode(
         .iter()
         .map(|(n, t)| Ok((n.clone(), t.to_device(&Device::Cpu)?.contiguous()?)))
         .collect::<Result<Vec<_>>>()?;
-    safetensors::serialize(host, Some(metadata))
-        .map_err(|e| DistillError::invalid("safetensors encoding", e, "serialisable tensors"))
+    let bytes = safetensors::serialize(host, Some(metadata))
+        .map_err(|e| DistillError::invalid("safetensors encoding", e, "serialisable tensors"))?;
+    canonical_header(bytes)
+}
+
+/// The same file with its JSON header's keys (tensor names, `__metadata__` keys) in sorted
+/// order: `safetensors::serialize` takes the metadata as a `HashMap` and writes it in that map's
+/// iteration order, which is randomised per map, so two identical runs wrote different bytes.
+/// Reordering keys keeps the header's length (compact JSON, same members), so the padding and
+/// every data offset stay as they are.
+fn canonical_header(mut bytes: Vec<u8>) -> Result<Vec<u8>> {
+    use std::collections::BTreeMap;
+    let bad = |why: String| DistillError::invalid("safetensors header", why, "a header it wrote");
+    let len = bytes
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+        .ok_or_else(|| bad("shorter than 8 bytes".into()))?;
+    let header = bytes
+        .get(8..8 + len)
+        .ok_or_else(|| bad(format!("header length {len} beyond the file")))?;
+    let text = std::str::from_utf8(header).map_err(|e| bad(e.to_string()))?;
+    let trimmed = text.trim_end_matches(' ');
+    // BTreeMaps at both levels sort the keys whatever serde_json's `preserve_order` feature is.
+    let mut top: BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(trimmed).map_err(|e| bad(e.to_string()))?;
+    if let Some(meta) = top.remove("__metadata__") {
+        let sorted: BTreeMap<String, String> =
+            serde_json::from_value(meta).map_err(|e| bad(e.to_string()))?;
+        let sorted = serde_json::to_value(sorted).map_err(|e| bad(e.to_string()))?;
+        top.insert("__metadata__".into(), sorted);
+    }
+    let canonical = serde_json::to_string(&top).map_err(|e| bad(e.to_string()))?;
+    if canonical.len() != trimmed.len() {
+        return Err(bad(format!(
+            "canonical header of {} bytes for {}",
+            canonical.len(),
+            trimmed.len()
+        )));
+    }
+    bytes[8..8 + canonical.len()].copy_from_slice(canonical.as_bytes());
+    Ok(bytes)
 }
 
 /// Reads the file at `path` (`format` names it in errors) onto `device`.

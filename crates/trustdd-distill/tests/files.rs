@@ -144,3 +144,26 @@ fn png_grid_has_one_row_per_class_and_inverts_normalisation() -> Result<()> {
     assert_eq!(img.get_pixel(0, 0).0[0], 255);
     Ok(())
 }
+
+#[test]
+fn same_set_and_metadata_give_the_same_bytes() -> Result<()> {
+    // Each save builds its metadata map afresh, and std's HashMap iterates in a per-map random
+    // order: before the header was made canonical, two saves of one set differed in the order of
+    // the header's metadata keys (issue 15, item 7).
+    let shape = ImageShape::new(1, 4, 4);
+    let s = set(shape)?;
+    let dir = tempfile::tempdir()?;
+    let mut first: Option<Vec<u8>> = None;
+    for k in 0..8 {
+        let path = dir.path().join(format!("set{k}.safetensors"));
+        save_set(&path, &s, &meta(shape))?;
+        let bytes = std::fs::read(&path)?;
+        match &first {
+            None => first = Some(bytes),
+            Some(f) => assert!(f == &bytes, "save {k} wrote different bytes"),
+        }
+        let (back, _) = load_set(&path, &Device::Cpu)?;
+        assert_eq!(back.images.dims(), s.images.dims());
+    }
+    Ok(())
+}
