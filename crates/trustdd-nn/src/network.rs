@@ -59,13 +59,16 @@ impl Network {
     /// Parameters are drawn from `rng` in spec order; buffers take their constant inits.
     ///
     /// # Errors
-    /// Candle errors from tensor creation.
+    /// An invalid-parameter error, before anything is allocated, when the parameters would not
+    /// fit in memory (more bytes than the machine has, or than an address can count); candle
+    /// errors from tensor creation.
     pub fn from_arch(
         arch: Arc<dyn Architecture>,
         dtype: DType,
         device: &Device,
         rng: &mut TrustRng,
     ) -> Result<Self> {
+        check_size(arch.as_ref(), dtype, device)?;
         let vars = arch
             .param_specs()
             .iter()
@@ -242,4 +245,57 @@ impl Network {
         }
         Ok(())
     }
+}
+
+/// Errors if the parameters of `arch` in `dtype` cannot be allocated: a width of 5,000,000 asks
+/// for petabytes, and the allocator would abort the process instead of returning an error.
+fn check_size(arch: &dyn Architecture, dtype: DType, device: &Device) -> Result<()> {
+    let too_big = |bytes: String, limit: String| -> crate::NnError {
+        Error::invalid(
+            format!("network size of {} (its parameters)", arch.name()),
+            bytes,
+            limit,
+        )
+        .into()
+    };
+    let mut bytes: usize = 0;
+    for spec in arch.param_specs().iter().chain(arch.buffer_specs().iter()) {
+        let numel = spec
+            .shape
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .and_then(|n| n.checked_mul(dtype.size_in_bytes()))
+            .and_then(|n| bytes.checked_add(n));
+        bytes = numel.ok_or_else(|| {
+            too_big(
+                format!("more than {} bytes", usize::MAX),
+                "a size that can be addressed".into(),
+            )
+        })?;
+    }
+    if bytes > isize::MAX as usize {
+        return Err(too_big(
+            format!("{bytes} bytes"),
+            "a size that can be addressed".into(),
+        ));
+    }
+    if matches!(device, Device::Cpu) {
+        if let Some(total) = host_memory_bytes() {
+            if bytes > total {
+                return Err(too_big(
+                    format!("{bytes} bytes"),
+                    format!("at most the {total} bytes of memory of this machine"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `MemTotal` of `/proc/meminfo` in bytes (Linux); `None` elsewhere or when unreadable.
+fn host_memory_bytes() -> Option<usize> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
 }

@@ -136,3 +136,25 @@ fn batch_norm_buffers_update_only_in_stateful_training() -> Result<()> {
     assert!(!net.buffers()[0].track_op(), "buffers hold no graph");
     Ok(())
 }
+
+#[test]
+fn absurd_width_is_a_typed_error_before_any_allocation() {
+    // Width 5,000,000: the second convolution alone would be 5e6² × 9 f32s (900 TB). The
+    // allocator would abort the process; the check must answer first, naming the size.
+    let arch = trustdd_nn::ArchConfig::ConvNet(trustdd_nn::ConvNetConfig {
+        width: 5_000_000,
+        ..trustdd_nn::ConvNetConfig::default()
+    });
+    let err = trustdd_nn::Network::new(
+        &arch,
+        trustdd_core::ImageShape::new(1, 28, 28),
+        10,
+        candle_core::DType::F32,
+        &candle_core::Device::Cpu,
+        &mut trustdd_core::TrustRng::new(0),
+    )
+    .expect_err("a 900 TB network cannot be built");
+    let text = err.to_string();
+    assert!(text.contains("network size"), "{text}");
+    assert!(text.contains("bytes"), "{text}");
+}
