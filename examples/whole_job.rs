@@ -200,6 +200,27 @@ fn convnet(width: usize) -> ArchConfig {
     })
 }
 
+/// `length` steps of `objective` on `syn`; prints the last loss.
+fn iterate(
+    objective: &mut dyn DistillObjective,
+    syn: &mut SyntheticSet,
+    sampler: &DatasetSampler,
+    length: usize,
+    rng: &mut TrustRng,
+) -> Result<()> {
+    let mut loss = 0.0;
+    for iteration in 0..length {
+        let ctx = DistillContext {
+            real: sampler,
+            iteration,
+            progress: &Silent,
+        };
+        loss = objective.step(syn, &ctx, rng)?.loss;
+    }
+    println!("loss {loss:.4}");
+    Ok(())
+}
+
 fn main() -> Result<()> {
     // As the `trustdd` program (src/main.rs): mimalloc's purge delay (option 15) off.
     // SAFETY: sets a process-wide option; mimalloc reads options atomically at any time.
@@ -245,16 +266,7 @@ fn main() -> Result<()> {
                 dsa: Some(dsa),
                 ..DmConfig::default()
             })?;
-            let mut loss = 0.0;
-            for iteration in 0..o.length {
-                let ctx = DistillContext {
-                    real: &sampler,
-                    iteration,
-                    progress: &Silent,
-                };
-                loss = dm.step(&mut syn, &ctx, &mut rng)?.loss;
-            }
-            println!("loss {loss:.4}");
+            iterate(&mut dm, &mut syn, &sampler, o.length, &mut rng)?;
         }
         "tad_round" => {
             let mut tad = Tad::new(TadConfig {
@@ -315,16 +327,7 @@ fn main() -> Result<()> {
                 dsa: Some(dsa),
                 ..GradientMatchingConfig::default()
             })?;
-            let mut loss = 0.0;
-            for iteration in 0..o.length {
-                let ctx = DistillContext {
-                    real: &sampler,
-                    iteration,
-                    progress: &Silent,
-                };
-                loss = objective.step(&mut syn, &ctx, &mut rng)?.loss;
-            }
-            println!("loss {loss:.4}");
+            iterate(&mut objective, &mut syn, &sampler, o.length, &mut rng)?;
         }
         "mtt_iteration" => {
             let sampler = DatasetSampler::new(Arc::new(ds), device.clone());
@@ -351,16 +354,7 @@ fn main() -> Result<()> {
                 },
                 trajectories,
             )?;
-            let mut loss = 0.0;
-            for iteration in 0..o.length {
-                let ctx = DistillContext {
-                    real: &sampler,
-                    iteration,
-                    progress: &Silent,
-                };
-                loss = mtt.step(&mut syn, &ctx, &mut rng)?.loss;
-            }
-            println!("loss {loss:.4}");
+            iterate(&mut mtt, &mut syn, &sampler, o.length, &mut rng)?;
         }
         other => bail!(
             "unknown job {other}: eval_epoch, dm_iteration, tad_round, gm_step, dc_iteration or mtt_iteration"

@@ -155,6 +155,23 @@ pub(crate) fn backward<T: FastFloat>(
     }
 }
 
+/// The block's forward on CPU storages (shared with the twice-differentiable block).
+pub(crate) fn forward_storage(
+    name: &'static str,
+    (xs, xl): (&CpuStorage, &Layout),
+    (gs, gl): (&CpuStorage, &Layout),
+    (bs, bl): (&CpuStorage, &Layout),
+    eps: f64,
+) -> Result<(CpuStorage, Shape)> {
+    let (c, h, w) = sizes(xl.dims())?;
+    let out = dispatch_float!(name, xs.dtype(), T => {
+        let (x, g, b) = (contiguous::<T>(xs, xl, name)?, contiguous::<T>(gs, gl, name)?,
+            contiguous::<T>(bs, bl, name)?);
+        T::to_cpu_storage_owned(forward(x, g, b, c, h, w, eps))
+    });
+    Ok((out, Shape::from((xl.dims()[0], c, h / 2, w / 2))))
+}
+
 impl CustomOp3 for NormReluPool {
     fn name(&self) -> &'static str {
         "trustdd-fast-instance-norm-relu-avg-pool"
@@ -170,14 +187,7 @@ impl CustomOp3 for NormReluPool {
         bl: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         super::calls::count_forward(super::calls::Kernel::NormReluPool);
-        let (c, h, w) = sizes(xl.dims())?;
-        let name = self.name();
-        let out = dispatch_float!(name, xs.dtype(), T => {
-            let (x, g, b) = (contiguous::<T>(xs, xl, name)?, contiguous::<T>(gs, gl, name)?,
-                contiguous::<T>(bs, bl, name)?);
-            T::to_cpu_storage_owned(forward(x, g, b, c, h, w, self.eps))
-        });
-        Ok((out, Shape::from((xl.dims()[0], c, h / 2, w / 2))))
+        forward_storage(self.name(), (xs, xl), (gs, gl), (bs, bl), self.eps)
     }
 
     fn bwd(

@@ -26,7 +26,7 @@
 
 use super::elem::{contiguous, dispatch_float, sum, sum_zip, with_cpu_slice, FastFloat};
 use super::instance_norm::stats;
-use super::norm_relu_pool::{backward as first_order, forward, sizes};
+use super::norm_relu_pool::{backward as first_order, forward_storage, sizes};
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, WithDType};
 use rayon::prelude::*;
@@ -77,14 +77,7 @@ impl CustomOp3 for Block {
         bl: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         super::calls::count_forward(super::calls::Kernel::NormReluPoolTwice);
-        let (c, h, w) = sizes(xl.dims())?;
-        let name = self.name();
-        let out = dispatch_float!(name, xs.dtype(), T => {
-            let (x, g, b) = (contiguous::<T>(xs, xl, name)?, contiguous::<T>(gs, gl, name)?,
-                contiguous::<T>(bs, bl, name)?);
-            T::to_cpu_storage_owned(forward(x, g, b, c, h, w, self.eps))
-        });
-        Ok((out, Shape::from((xl.dims()[0], c, h / 2, w / 2))))
+        forward_storage(self.name(), (xs, xl), (gs, gl), (bs, bl), self.eps)
     }
 
     /// Tracked gradients: `Vx` and `Vγβ` applied to the operands and the upstream gradient.
