@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use trustdd::core::{
     DatasetSampler, DistillContext, DistillObjective, ImageDataset, ImageShape, NoiseContext,
-    RealSampler, Silent, SyntheticSet, TrustRng,
+    RealSampler, Silent, SyntheticLabels, SyntheticSet, TrustRng,
 };
 use trustdd::distill::{
     matching_loss, second_order, trajectory_gradients, Dm, DmConfig, StudentLabels, StudentStep,
@@ -144,6 +144,8 @@ fn bench_ood(c: &mut Criterion) {
 }
 
 const SHAPE: ImageShape = ImageShape::new(1, 28, 28);
+/// Width of the ConvNet-3 in the distillation benches.
+const WIDTH: usize = 32;
 
 fn convnet(width: usize) -> ArchConfig {
     ArchConfig::ConvNet(ConvNetConfig {
@@ -153,6 +155,19 @@ fn convnet(width: usize) -> ArchConfig {
 }
 
 /// 2,000 random 1×28×28 images with balanced labels, normalised by their own statistics.
+/// A random ConvNet-3 of the benches' width for the 1×28×28 data.
+fn random_net(rng: &mut TrustRng) -> Network {
+    Network::new(
+        &convnet(WIDTH),
+        SHAPE,
+        CLASSES,
+        DType::F32,
+        &Device::Cpu,
+        rng,
+    )
+    .expect("network")
+}
+
 fn sampler() -> DatasetSampler {
     const N: usize = 2_000;
     let mut rng = TrustRng::new(1);
@@ -170,7 +185,6 @@ fn sampler() -> DatasetSampler {
 }
 
 fn bench_distill(c: &mut Criterion) {
-    const WIDTH: usize = 32;
     let device = Device::Cpu;
     let sampler = sampler();
     let mut rng = TrustRng::new(0);
@@ -204,15 +218,7 @@ fn bench_distill(c: &mut Criterion) {
 
     // Gradient matching: one class, 256 real against 10 synthetic images.
     let syn = SyntheticSet::from_real(&sampler, 10, &mut rng).expect("synthetic set");
-    let net = Network::new(
-        &convnet(WIDTH),
-        SHAPE,
-        CLASSES,
-        DType::F32,
-        &device,
-        &mut rng,
-    )
-    .expect("network");
+    let net = random_net(&mut rng);
     let real = sampler.sample(0, 256, &mut rng).expect("real batch");
     group.throughput(Throughput::Elements(256 + 10));
     group.bench_function("gm_step", |b| {
@@ -232,20 +238,11 @@ fn bench_distill(c: &mut Criterion) {
     // MTT: 5 student steps of 100 images, hard labels.
     let images = syn.images.as_tensor().detach();
     let n = images.dim(0).expect("images");
-    let labels: Vec<u32> = (0..n).map(|i| (i / (n / CLASSES)) as u32).collect();
-    let labels = Tensor::from_vec(labels, n, &device).expect("labels");
-    let mut point = || {
-        let net = Network::new(
-            &convnet(WIDTH),
-            SHAPE,
-            CLASSES,
-            DType::F32,
-            &device,
-            &mut rng,
-        )
-        .expect("network");
-        Network::flatten(&net.detached_params()).expect("flatten")
+    let SyntheticLabels::Hard(labels) = &syn.labels else {
+        unreachable!("a set drawn from real images has hard labels")
     };
+    let labels = Tensor::from_slice(labels, n, &device).expect("labels");
+    let mut point = || Network::flatten(&random_net(&mut rng).detached_params()).expect("flatten");
     let (start, target) = (point(), point());
     let steps: Vec<StudentStep> = (0..5)
         .map(|_| {

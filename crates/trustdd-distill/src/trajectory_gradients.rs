@@ -54,12 +54,12 @@ pub fn trajectory_gradients(
     let alpha = lr.to_dtype(DType::F64)?.to_scalar::<f64>()?;
     let images = images.detach();
     // Forward: first order only, on whatever kernels the caller's thread uses.
+    let z = soft_logits(labels)?;
     let mut thetas = Vec::with_capacity(steps.len() + 1);
     thetas.push(start.detach());
     for step in steps {
         let theta = thetas.last().expect("starts with θ_0");
         let at = Var::from_tensor(theta)?;
-        let z = soft_logits(labels)?.map(|z| z.detach());
         let ce = student_loss(net, at.as_tensor(), step, &images, labels_of(labels, &z))?;
         let g = ce
             .backward()?
@@ -79,23 +79,11 @@ pub fn trajectory_gradients(
         .to_scalar::<f64>()?
         / den;
     let lambda = diff.affine(2.0 / den, 0.0)?;
-    second_order::run(|| {
-        reverse(net, &thetas, steps, &images, labels, alpha, lambda).map(|g| TrajectoryGradients {
-            loss,
-            images: g.images,
-            lr: g.lr,
-            labels: g.labels,
-        })
-    })
+    second_order::run(|| reverse(net, &thetas, steps, &images, labels, alpha, lambda, loss))
 }
 
-struct Sums {
-    images: Tensor,
-    lr: Tensor,
-    labels: Option<Tensor>,
-}
-
-/// The backward walk `t = N−1 … 0` (on a second-order worker).
+/// The backward walk `t = N−1 … 0` (on a second-order worker); `loss` is passed through.
+#[allow(clippy::too_many_arguments)]
 fn reverse(
     net: &Network,
     thetas: &[Tensor],
@@ -104,7 +92,8 @@ fn reverse(
     labels: StudentLabels<'_>,
     alpha: f64,
     mut lambda: Tensor,
-) -> Result<Sums> {
+    loss: f64,
+) -> Result<TrajectoryGradients> {
     let x = Var::from_tensor(images)?;
     let z = soft_logits(labels)?
         .map(|t| Var::from_tensor(&t))
@@ -146,7 +135,8 @@ fn reverse(
         lambda = (&lambda - h_lambda.detach().affine(alpha, 0.0)?)?;
     }
     let dtype = images.dtype();
-    Ok(Sums {
+    Ok(TrajectoryGradients {
+        loss,
         images: g_x.affine(-alpha, 0.0)?,
         lr: Tensor::new(g_alpha, images.device())?.to_dtype(dtype)?,
         labels: g_z.map(|g| g.affine(-alpha, 0.0)).transpose()?,

@@ -292,10 +292,14 @@ fn check_size(arch: &dyn Architecture, dtype: DType, device: &Device) -> Result<
     Ok(())
 }
 
-/// `MemTotal` of `/proc/meminfo` in bytes (Linux); `None` elsewhere or when unreadable.
+/// `MemTotal` of `/proc/meminfo` in bytes (Linux); `None` elsewhere or when unreadable. Read
+/// once per process: networks are built every distillation iteration.
 fn host_memory_bytes() -> Option<usize> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
-    kib.checked_mul(1024)
+    static TOTAL: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+    *TOTAL.get_or_init(|| {
+        let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+        let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+        kib.checked_mul(1024)
+    })
 }

@@ -70,12 +70,7 @@ fn hvp_fd(f: &Scalar<'_>, inputs: &[Tensor], v: &[Tensor]) -> Result<Vec<Vec<f64
             .zip(v)
             .map(|(x, d)| Var::from_tensor(&(x + d.affine(sign * FD_STEP, 0.0)?)?))
             .collect::<Result<_, _>>()?;
-        let ts: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().detach()).collect();
-        let ts: Vec<Tensor> = vars
-            .iter()
-            .zip(ts)
-            .map(|(var, _)| var.as_tensor().clone())
-            .collect();
+        let ts: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
         let grads = f(&ts)?.backward()?;
         vars.iter()
             .map(|var| f64s(grads.get(var).expect("stock gradient")))

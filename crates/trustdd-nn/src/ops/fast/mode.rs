@@ -46,8 +46,13 @@ pub struct DifferentiableGuard {
 impl DifferentiableGuard {
     /// Switches this thread to [`OpsMode::Differentiable`].
     pub fn new() -> Self {
+        Self::with(OpsMode::Differentiable)
+    }
+
+    /// Switches this thread to `mode` (the scopes below share the restoring drop).
+    fn with(mode: OpsMode) -> Self {
         Self {
-            previous: set_ops_mode(OpsMode::Differentiable),
+            previous: set_ops_mode(mode),
         }
     }
 }
@@ -64,8 +69,8 @@ impl Drop for DifferentiableGuard {
     }
 }
 
-/// Runs `f` with [`OpsMode::Differentiable`] on this thread (stock ops, differentiable twice),
-/// restoring the previous mode afterwards.
+/// Runs `f` with [`OpsMode::Differentiable`] on this thread, restoring the previous mode
+/// afterwards (also on a panic).
 pub fn differentiable_scope<R>(f: impl FnOnce() -> R) -> R {
     let _guard = DifferentiableGuard::new();
     f()
@@ -76,18 +81,14 @@ pub fn differentiable_scope<R>(f: impl FnOnce() -> R) -> R {
 /// as gradient matching's real-batch gradient), which then runs on the fused kernels and keeps
 /// none of their intermediates.
 pub fn fast_scope<R>(f: impl FnOnce() -> R) -> R {
-    let previous = set_ops_mode(OpsMode::Fast);
-    let out = f();
-    set_ops_mode(previous);
-    out
+    let _guard = DifferentiableGuard::with(OpsMode::Fast);
+    f()
 }
 
 /// Runs `f` with [`OpsMode::Stock`] on this thread, restoring the previous mode afterwards.
 pub fn stock_scope<R>(f: impl FnOnce() -> R) -> R {
-    let previous = set_ops_mode(OpsMode::Stock);
-    let out = f();
-    set_ops_mode(previous);
-    out
+    let _guard = DifferentiableGuard::with(OpsMode::Stock);
+    f()
 }
 
 /// True when `CANDLE_GRAD_DO_NOT_DETACH` was set, at the first call in this process, to a value
