@@ -1,6 +1,8 @@
-//! The README's library example, kept compiling: 40% asymmetric label noise on the
-//! embedded digits, DM distilling 10 images per class through TAD's trust-aware diversion, and a
-//! fresh network trained on the 100 synthetic images. About 4 minutes on 2 cores.
+//! The README's library example, kept compiling: the parts composed by hand, below the
+//! pipeline (`examples/quickstart.rs` runs the same job as one `RunConfig`). 40% asymmetric label
+//! noise on the embedded digits, DM distilling 10 images per class through TAD's trust-aware
+//! diversion, and a fresh network trained on the 100 synthetic images. About 4 minutes on 2
+//! cores.
 //!
 //! ```sh
 //! cargo run --release --example library_tour
@@ -12,8 +14,9 @@ use trustdd::core::{apply_noise, DatasetSampler, Silent, SyntheticSet, TrustRng}
 use trustdd::data::embedded_mnist;
 use trustdd::distill::{save_png_grid, Dm, DmConfig, Driver, DriverConfig};
 use trustdd::noise::NoiseConfig;
+use trustdd::pipeline::TrustAware;
 use trustdd::train::{EvalConfig, TrainConfig};
-use trustdd::trust::{Tad, TadConfig, TrustAware};
+use trustdd::trust::{Tad, TadConfig};
 
 fn main() -> anyhow::Result<()> {
     let (train, test) = embedded_mnist()?;

@@ -33,6 +33,14 @@ pub fn read_toml<T: DeserializeOwned>(path: &Path) -> Result<T> {
     })
 }
 
+/// A value of a config enum from its name, as a config file spells it (the enum's own serde
+/// names, or its `kind` tag; no name is matched here).
+pub fn named<T: DeserializeOwned>(what: &str, name: &str) -> Result<T> {
+    serde_json::from_value(serde_json::json!(name))
+        .or_else(|_| serde_json::from_value(serde_json::json!({ "kind": name })))
+        .map_err(|e| anyhow::anyhow!("invalid {what} {name:?}: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

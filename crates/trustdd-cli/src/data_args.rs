@@ -1,10 +1,10 @@
-//! Choosing a dataset on the command line.
+//! Choosing a dataset on the command line: the flags of a [`DataConfig`].
 
 use anyhow::Result;
 use clap::Args;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use trustdd_core::ImageDataset;
-use trustdd_data::{data_dir_from_env, embedded_mnist, DatasetName, Split};
+use trustdd_pipeline::DataConfig;
 
 /// Where the real data comes from.
 #[derive(Debug, Clone, Args)]
@@ -22,48 +22,22 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
+    /// The flags as the pipeline's data config.
+    pub fn config(&self) -> DataConfig {
+        DataConfig {
+            dataset: self.dataset.clone(),
+            data_dir: self.data_dir.clone(),
+            train_limit: self.train_limit,
+        }
+    }
+
     /// Loads the training and test splits.
     pub fn load(&self) -> Result<(ImageDataset, ImageDataset)> {
-        let (train, test) = if self.dataset == "embedded" {
-            embedded_mnist()?
-        } else {
-            let name = DatasetName::parse(&self.dataset)?;
-            let dir = data_dir(self.data_dir.as_deref());
-            (
-                load_dataset(&name, dir.as_deref(), Split::Train, "dataset")?,
-                load_dataset(&name, dir.as_deref(), Split::Test, "dataset")?,
-            )
-        };
-        let train = if self.train_limit > 0 && self.train_limit < train.len() {
-            let ids: Vec<usize> = (0..self.train_limit).collect();
-            train.subset(&ids)?
-        } else {
-            train
-        };
-        Ok((train, test))
+        Ok(self.config().load()?)
     }
-}
 
-/// The data folder: `explicit` (`--data-dir`), else `$TRUSTDD_DATA`.
-pub fn data_dir(explicit: Option<&Path>) -> Option<PathBuf> {
-    explicit.map(Path::to_path_buf).or_else(data_dir_from_env)
-}
-
-/// Loads `split` of the dataset `name`, the `role` it plays named in errors ("dataset",
-/// "outlier dataset", "OOD set"). Only datasets that live in the data folder need one
-/// (`folder:<path>` does not).
-pub fn load_dataset(
-    name: &DatasetName,
-    data_dir: Option<&Path>,
-    split: Split,
-    role: &str,
-) -> Result<ImageDataset> {
-    let dir = match (name, data_dir) {
-        (DatasetName::Folder(_), _) => PathBuf::new(),
-        (_, Some(dir)) => dir.to_path_buf(),
-        (_, None) => anyhow::bail!(
-            "{role} {name} needs a data folder holding {name}/: pass --data-dir or set TRUSTDD_DATA"
-        ),
-    };
-    Ok(name.load(&dir, split)?)
+    /// The data folder: `--data-dir`, else `$TRUSTDD_DATA`.
+    pub fn folder(&self) -> Option<PathBuf> {
+        self.config().folder()
+    }
 }

@@ -2,9 +2,9 @@
 //! renders their progress events. The only crate in the workspace that prints.
 #![deny(missing_docs)]
 
+mod archs;
 mod commands;
 mod config_file;
-mod created_dirs;
 mod data_args;
 mod ood_table;
 mod progress_bar;

@@ -92,6 +92,44 @@ pub enum Error {
         class: usize,
     },
 
+    /// A collection that must hold something is empty (for example "in-distribution scores").
+    #[error("{what} is empty")]
+    Empty {
+        /// What was empty.
+        what: String,
+    },
+
+    /// A value that must be finite is NaN or infinite.
+    #[error("{what} is {value} at {at}")]
+    NonFinite {
+        /// What was computed or read (for example "dm loss", "per-sample losses").
+        what: String,
+        /// The value.
+        value: f64,
+        /// Where: an index, an iteration, with a hint when one helps.
+        at: String,
+    },
+
+    /// A loss gradient did not reach what it should update (a detached graph, or a network
+    /// whose forward pass skips a parameter).
+    #[error("{context}: no gradient reached {what}")]
+    NoGradient {
+        /// Where the gradient was taken (an objective, "train epoch 3", ...).
+        context: String,
+        /// What received none.
+        what: String,
+    },
+
+    /// An error of a strategy (objective, partitioner, noise model, outlier generator) or of a
+    /// crate, kept with its own type: [`Error::downcast_ref`] gets it back.
+    #[error("{name}: {source}")]
+    Strategy {
+        /// The strategy or crate that failed, for example `"tad"` or `"distill"`.
+        name: String,
+        /// Its error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+
     /// The requested device is not available in this build or on this machine.
     #[error("device {spec:?} unavailable: {reason}")]
     Device {
@@ -114,6 +152,30 @@ impl Error {
             value: value.to_string(),
             expected: expected.into(),
         }
+    }
+
+    /// Shorthand for [`Error::Strategy`]: `source` keeps its type.
+    pub fn strategy(
+        name: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Strategy {
+            name: name.into(),
+            source: Box::new(source),
+        }
+    }
+
+    /// The strategy error of type `E` this error carries, if any.
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        match self {
+            Error::Strategy { source, .. } => source.downcast_ref::<E>(),
+            _ => None,
+        }
+    }
+
+    /// Shorthand for [`Error::Empty`].
+    pub fn empty(what: impl Into<String>) -> Self {
+        Error::Empty { what: what.into() }
     }
 
     /// Shorthand for [`Error::Format`].

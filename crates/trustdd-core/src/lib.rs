@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 mod atomic_write;
+mod cifar100;
 mod dataset;
 mod device;
 mod error;
@@ -33,6 +34,7 @@ mod synthetic;
 mod trust;
 
 pub use atomic_write::write_atomic;
+pub use cifar100::CIFAR100_FINE_TO_COARSE;
 pub use dataset::{
     check_labels, index_by_class, ImageDataset, ImageShape, Normalization, Preprocess, Zca,
 };
@@ -43,7 +45,12 @@ pub use outlier::OutlierGenerator;
 pub use progress::{Progress, ProgressEvent, Silent};
 pub use rng::TrustRng;
 pub use sampler::{DatasetSampler, RealSampler};
-pub use synthetic::{DistillContext, DistillObjective, StepReport, SyntheticLabels, SyntheticSet};
-pub use trust::{PartitionContext, TrustAll, TrustPartition, TrustPartitioner};
+pub use synthetic::{
+    check_no_state, DistillContext, DistillObjective, StepReport, SyntheticLabels, SyntheticSet,
+};
+pub use trust::{
+    current_partition, observe_round, partition_from, partition_tensors, Figure, PartitionContext,
+    PartitionRound, TrustAll, TrustPartition, TrustPartitioner,
+};
 
 pub use candle_core;

@@ -2,6 +2,7 @@
 
 use crate::{Error, ImageShape, Progress, RealSampler, Result, TrustRng};
 use candle_core::{Device, Tensor, Var};
+use std::collections::HashMap;
 
 /// Labels of the synthetic images.
 #[derive(Debug, Clone)]
@@ -110,12 +111,17 @@ pub struct DistillContext<'a> {
 pub struct StepReport {
     /// The objective's loss before the update.
     pub loss: f64,
+    /// The learning rate networks trained on the set should use, when the objective learns one
+    /// (MTT's α); evaluation then trains with it instead of the protocol's rate.
+    pub eval_lr: Option<f64>,
 }
 
 /// A distillation objective (DM, DC, DSA, MTT, ...): one call updates the synthetic set once.
 ///
 /// The objective owns its image optimiser and any networks it samples; it reads real data only
-/// through [`DistillContext::real`].
+/// through [`DistillContext::real`]. Objectives with state beyond the set (momentum buffers,
+/// learnt rates) override [`state`](Self::state) and [`load_state`](Self::load_state), so a
+/// resumed run continues exactly where it stopped.
 pub trait DistillObjective: Send {
     /// A short name, for example `"dm"`.
     fn name(&self) -> String;
@@ -126,6 +132,32 @@ pub trait DistillObjective: Send {
         ctx: &DistillContext<'_>,
         rng: &mut TrustRng,
     ) -> Result<StepReport>;
+
+    /// Named state tensors for checkpoints (names unique within the objective). Default: none.
+    fn state(&self) -> Vec<(String, Tensor)> {
+        Vec::new()
+    }
+
+    /// Restores state saved by [`state`](Self::state); `state` holds exactly those names.
+    ///
+    /// # Errors
+    /// A format error when a tensor is missing, unknown or of the wrong shape. The default
+    /// accepts only an empty state.
+    fn load_state(&mut self, state: &HashMap<String, Tensor>) -> Result<()> {
+        check_no_state(state, &self.name())
+    }
+}
+
+/// Errors when `state` holds any tensor: `who` saves none.
+pub fn check_no_state(state: &HashMap<String, Tensor>, who: &str) -> Result<()> {
+    match state.keys().min() {
+        Some(name) => Err(Error::invalid(
+            format!("{who} state tensor"),
+            name,
+            "no tensor (this strategy saves no state)",
+        )),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! [`TrustPartitioner`]: splitting real data into trusted and untrusted parts.
 
 use crate::{Error, ImageDataset, Progress, Result, TrustRng};
-use candle_core::Device;
+use candle_core::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::time::Instant;
 
 /// Which samples are trusted, and the label each is trusted with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +101,9 @@ pub struct PartitionContext<'a> {
 ///
 /// `observe` mutates (trains a proxy, refits thresholds, recalls samples); `partition` only
 /// queries. Wrap the result in a [`DatasetSampler`](crate::DatasetSampler) to divert any
-/// objective to the trusted data.
+/// objective to the trusted data. Implementations must draw randomness only from the `rng`
+/// given to `observe`; those with state beyond the partition (proxy weights, loss history)
+/// override [`state`](Self::state) and [`load_state`](Self::load_state) for bit-exact resume.
 pub trait TrustPartitioner: Send {
     /// A short name, for example `"tad"`.
     fn name(&self) -> String;
@@ -106,6 +111,197 @@ pub trait TrustPartitioner: Send {
     fn observe(&mut self, ctx: &PartitionContext<'_>, rng: &mut TrustRng) -> Result<()>;
     /// The current partition; `None` before the first [`observe`](Self::observe).
     fn partition(&self) -> Option<&TrustPartition>;
+
+    /// Named state tensors for checkpoints. Default: the current partition
+    /// ([`partition_tensors`]), which is all a partitioner without other state needs.
+    fn state(&self) -> Result<Vec<(String, Tensor)>> {
+        self.partition().map_or(Ok(Vec::new()), partition_tensors)
+    }
+
+    /// Restores state saved by [`state`](Self::state). Default: checks a saved partition
+    /// and keeps it only as a check, since the next `observe` refits; unknown names are errors.
+    ///
+    /// # Errors
+    /// Shape or format errors for missing, unknown or malformed tensors.
+    fn load_state(&mut self, state: &HashMap<String, Tensor>) -> Result<()> {
+        if let Some(k) = state
+            .keys()
+            .find(|k| *k != "trusted" && *k != "working_labels")
+        {
+            return Err(Error::invalid(
+                format!("{} state tensor", self.name()),
+                k,
+                "trusted or working_labels",
+            ));
+        }
+        partition_from(state).map(|_| ())
+    }
+
+    /// Figures of the last [`observe`](Self::observe) beyond the trusted count, precision and
+    /// recall, which [`observe_round`] measures for every partitioner (TAD: recalled samples
+    /// and their accuracy, fallbacks, proxy loss). Default: none.
+    fn round_figures(&self) -> Vec<(String, Figure)> {
+        Vec::new()
+    }
+}
+
+/// A figure a partitioner reports about a round, typed so that any front end renders it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Figure {
+    /// A number of samples or classes.
+    Count(usize),
+    /// A ratio in [0, 1] (rendered as a percentage); `None` where it is undefined.
+    Fraction(Option<f64>),
+    /// Any other number (a loss).
+    Value(f64),
+}
+
+/// What one refit of any partitioner did: measured by [`observe_round`], so a downstream
+/// partitioner's rounds are reported like TAD's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartitionRound {
+    /// The round (the context's `round`).
+    pub round: usize,
+    /// Trusted samples.
+    pub trusted: usize,
+    /// All samples.
+    pub total: usize,
+    /// Trusted samples whose working label is correct, when clean labels are known.
+    pub precision: Option<f64>,
+    /// Correctly-observed samples that are trusted, when clean labels are known.
+    pub recall: Option<f64>,
+    /// The partitioner's own figures ([`TrustPartitioner::round_figures`]).
+    pub figures: Vec<(String, Figure)>,
+    /// Wall-clock seconds of the refit; not part of any output file, which must not depend on
+    /// the machine's speed.
+    #[serde(skip)]
+    pub seconds: f64,
+}
+
+/// Runs one refit of `partitioner` and measures it: trusted count, precision and recall
+/// against the dataset's clean labels (when it has them), the partitioner's own figures and the
+/// time taken.
+///
+/// # Errors
+/// The partitioner's; an invalid-parameter error when it holds no partition after `observe`.
+pub fn observe_round(
+    partitioner: &mut dyn TrustPartitioner,
+    ctx: &PartitionContext<'_>,
+    rng: &mut TrustRng,
+) -> Result<PartitionRound> {
+    let start = Instant::now();
+    partitioner.observe(ctx, rng)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let partition = current_partition(partitioner)?;
+    partition.members_by_class(ctx.dataset.len(), ctx.dataset.num_classes())?;
+    let quality = ctx
+        .dataset
+        .clean_labels()
+        .and_then(|clean| partition.precision_recall(ctx.dataset.labels(), clean));
+    Ok(PartitionRound {
+        round: ctx.round,
+        trusted: partition.trusted_count(),
+        total: partition.trusted.len(),
+        precision: quality.map(|q| q.0),
+        recall: quality.map(|q| q.1),
+        figures: partitioner.round_figures(),
+        seconds,
+    })
+}
+
+/// The partition `partitioner` holds after an `observe`.
+///
+/// # Errors
+/// An invalid-parameter error naming the partitioner when it holds none.
+pub fn current_partition(partitioner: &dyn TrustPartitioner) -> Result<&TrustPartition> {
+    partitioner.partition().ok_or_else(|| {
+        Error::invalid(
+            "partitioner",
+            partitioner.name(),
+            "a partition after observe",
+        )
+    })
+}
+
+impl std::fmt::Display for PartitionRound {
+    /// `round 1: 7400 of 8000 trusted, precision 97.10%, recall 93.00%, recalled 120, ...`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let percent = |v: Option<f64>| v.map_or("-".into(), |v| format!("{:.2}%", 100.0 * v));
+        write!(
+            f,
+            "round {}: {} of {} trusted, precision {}, recall {}",
+            self.round,
+            self.trusted,
+            self.total,
+            percent(self.precision),
+            percent(self.recall)
+        )?;
+        for (name, figure) in &self.figures {
+            match figure {
+                Figure::Count(n) => write!(f, ", {name} {n}")?,
+                Figure::Fraction(v) => write!(f, ", {name} {}", percent(*v))?,
+                Figure::Value(v) => write!(f, ", {name} {v:.4}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A partition as checkpoint tensors: `trusted` as u8 flags and `working_labels` as u32, on the
+/// CPU.
+///
+/// # Errors
+/// Candle errors while building the tensors.
+pub fn partition_tensors(p: &TrustPartition) -> Result<Vec<(String, Tensor)>> {
+    let n = p.trusted.len();
+    let flags: Vec<u8> = p.trusted.iter().map(|&t| u8::from(t)).collect();
+    Ok(vec![
+        ("trusted".into(), Tensor::from_vec(flags, n, &Device::Cpu)?),
+        (
+            "working_labels".into(),
+            Tensor::from_vec(p.working_labels.clone(), n, &Device::Cpu)?,
+        ),
+    ])
+}
+
+/// The partition saved by [`partition_tensors`] in `state`, if both of its tensors are present.
+///
+/// # Errors
+/// An invalid-parameter error when only one is; a shape error when their lengths differ.
+pub fn partition_from(state: &HashMap<String, Tensor>) -> Result<Option<TrustPartition>> {
+    match (state.get("trusted"), state.get("working_labels")) {
+        (None, None) => Ok(None),
+        (Some(t), Some(w)) => {
+            let trusted = t
+                .to_dtype(candle_core::DType::U8)?
+                .flatten_all()?
+                .to_vec1::<u8>()?
+                .into_iter()
+                .map(|v| v != 0)
+                .collect::<Vec<_>>();
+            let working_labels = w
+                .to_dtype(candle_core::DType::U32)?
+                .flatten_all()?
+                .to_vec1::<u32>()?;
+            if trusted.len() != working_labels.len() {
+                return Err(Error::shape(
+                    "saved partition",
+                    format!("{} working labels", trusted.len()),
+                    working_labels.len(),
+                ));
+            }
+            Ok(Some(TrustPartition {
+                trusted,
+                working_labels,
+            }))
+        }
+        _ => Err(Error::invalid(
+            "partitioner state",
+            "one of trusted / working_labels",
+            "both tensors or neither",
+        )),
+    }
 }
 
 /// Trusts every sample with its observed label: plain distillation.
@@ -130,6 +326,52 @@ impl TrustPartitioner for TrustAll {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn observe_round_measures_any_partitioner_against_the_clean_labels() {
+        use crate::{ImageShape, Silent};
+        // Clean 0 0 1 1; observed 0 1 1 0: TrustAll trusts all 4, 2 with the right label.
+        let ds = ImageDataset::new(
+            "t",
+            ImageShape::new(1, 1, 1),
+            vec![0; 4],
+            vec![0, 0, 1, 1],
+            vec!["a".into(), "b".into()],
+        )
+        .unwrap()
+        .relabel(vec![0, 1, 1, 0])
+        .unwrap();
+        let ctx = PartitionContext {
+            dataset: &ds,
+            device: &Device::Cpu,
+            round: 3,
+            progress: &Silent,
+        };
+        let mut all = TrustAll::default();
+        assert!(current_partition(&all).is_err());
+        let r = observe_round(&mut all, &ctx, &mut TrustRng::new(0)).unwrap();
+        assert_eq!((r.round, r.trusted, r.total), (3, 4, 4));
+        assert_eq!((r.precision, r.recall), (Some(0.5), Some(1.0)));
+        assert!(r.figures.is_empty());
+        assert_eq!(
+            r.to_string(),
+            "round 3: 4 of 4 trusted, precision 50.00%, recall 100.00%"
+        );
+        // The default state is the partition, and it loads back; unknown names are refused.
+        let state: HashMap<String, Tensor> = all.state().unwrap().into_iter().collect();
+        assert_eq!(partition_from(&state).unwrap().as_ref(), all.partition());
+        all.load_state(&state).unwrap();
+        let mut bad = state.clone();
+        bad.insert(
+            "extra".into(),
+            Tensor::zeros(1, candle_core::DType::U8, &Device::Cpu).unwrap(),
+        );
+        assert!(all
+            .load_state(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("extra"));
+    }
 
     #[test]
     fn precision_recall_by_hand() {

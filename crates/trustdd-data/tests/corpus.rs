@@ -16,9 +16,7 @@ use trustdd_data::fixtures::{
     write_idx_labels, write_image, write_image_parquet, write_lines,
 };
 use trustdd_data::*;
-use trustdd_distill::{
-    load_set, save_set, save_trajectories, DistillError, SetMetadata, Trajectories,
-};
+use trustdd_distill::{load_set, save_set, save_trajectories, SetMetadata, Trajectories};
 
 mod common;
 
@@ -31,16 +29,9 @@ fn done<T>(r: trustdd_core::Result<T>) -> Outcome {
     r.map(|_| ())
 }
 
-/// Unwraps the core error of a distillation error; any other kind shows up as a mismatch.
-fn set_outcome<T>(r: Result<T, DistillError>) -> Outcome {
-    match r {
-        Ok(_) => Ok(()),
-        Err(DistillError::Core(e)) => Err(e),
-        Err(other) => Err(Error::Device {
-            spec: "not a core error".into(),
-            reason: other.to_string(),
-        }),
-    }
+/// Set files report core errors directly.
+fn set_outcome<T>(r: trustdd_core::Result<T>) -> Outcome {
+    done(r)
 }
 
 fn write(path: &Path, bytes: &[u8]) {

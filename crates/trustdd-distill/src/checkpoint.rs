@@ -2,12 +2,12 @@
 
 use crate::set_file::{json, label_kind, set_from_file, set_tensors};
 use crate::tensor_file::{encode, read};
-use crate::{DistillError, EvalPoint, Objective, Result};
+use crate::{DistillError, EvalPoint, Result};
 use candle_core::{Device, Tensor};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use trustdd_core::{write_atomic, SyntheticSet, TrustRng};
+use trustdd_core::{write_atomic, DistillObjective, SyntheticSet, TrustRng};
 
 const FORMAT: &str = "trustdd checkpoint";
 const FORMAT_TAG: &str = "trustdd-checkpoint";
@@ -44,13 +44,15 @@ pub(crate) struct RunState {
     pub rng: TrustRng,
     pub losses: Vec<f64>,
     pub evaluations: Vec<EvalPoint>,
+    /// The learning rate the objective last reported for evaluation (MTT's α).
+    pub eval_lr: Option<f64>,
 }
 
 /// Writes a checkpoint atomically.
 pub(crate) fn save(
     spec: &CheckpointSpec,
     syn: &SyntheticSet,
-    objective: &dyn Objective,
+    objective: &dyn DistillObjective,
     run: &RunState,
 ) -> Result<()> {
     let mut tensors = set_tensors(syn)?;
@@ -70,6 +72,7 @@ pub(crate) fn save(
     m.insert("label_kind".into(), label_kind(syn).into());
     m.insert("rng".into(), json(&run.rng)?);
     m.insert("evaluations".into(), json(&run.evaluations)?);
+    m.insert("eval_lr".into(), json(&run.eval_lr)?);
     write_atomic(&spec.path, &encode(&tensors, m)?)?;
     Ok(())
 }
@@ -83,7 +86,7 @@ pub(crate) fn save(
 pub(crate) fn load(
     spec: &CheckpointSpec,
     syn: &mut SyntheticSet,
-    objective: &mut dyn Objective,
+    objective: &mut dyn DistillObjective,
     device: &Device,
 ) -> Result<RunState> {
     let path: &Path = &spec.path;
@@ -95,7 +98,8 @@ pub(crate) fn load(
             path: path.to_path_buf(),
             expected: spec.config_hash.clone(),
             found: found.to_string(),
-        });
+        }
+        .into());
     }
     let soft = file.meta(path, FORMAT, "label_kind")? == "soft";
     let run = RunState {
@@ -103,10 +107,11 @@ pub(crate) fn load(
         rng: file.meta_json(path, FORMAT, "rng")?,
         losses: file.take(path, FORMAT, LOSSES)?.to_vec1::<f64>()?,
         evaluations: file.meta_json(path, FORMAT, "evaluations")?,
+        eval_lr: file.meta_json(path, FORMAT, "eval_lr")?,
     };
     let loaded = set_from_file(&mut file, path, FORMAT, syn.ipc, syn.num_classes, soft)?;
     if loaded.images.dims() != syn.images.dims() {
-        return Err(DistillError::format(
+        return Err(trustdd_core::Error::format(
             path,
             FORMAT,
             format!(
@@ -120,7 +125,7 @@ pub(crate) fn load(
         .into_iter()
         .map(|(name, t)| match name.strip_prefix(STATE_PREFIX) {
             Some(short) => Ok((short.to_string(), t)),
-            None => Err(DistillError::format(
+            None => Err(trustdd_core::Error::format(
                 path,
                 FORMAT,
                 format!("unknown tensor {name:?}"),

@@ -1,6 +1,6 @@
 //! Helpers shared by the matching objectives: hard labels, per-class Siamese augmentation.
 
-use crate::{DistillError, Result};
+use crate::Result;
 use candle_core::{Device, Tensor};
 use trustdd_core::{SyntheticLabels, SyntheticSet, TrustRng};
 use trustdd_train::dsa::Dsa;
@@ -9,7 +9,7 @@ use trustdd_train::dsa::Dsa;
 pub(crate) fn hard_labels<'a>(syn: &'a SyntheticSet, objective: &str) -> Result<&'a [u32]> {
     match &syn.labels {
         SyntheticLabels::Hard(l) => Ok(l),
-        SyntheticLabels::Soft(_) => Err(DistillError::invalid(
+        SyntheticLabels::Soft(_) => Err(trustdd_core::Error::invalid(
             format!("{objective} synthetic labels"),
             "soft",
             "hard class labels (soft labels are learnt by MTT only)",
@@ -45,8 +45,8 @@ pub(crate) fn image_gradient(loss: &Tensor, syn: &SyntheticSet, objective: &str)
     grads
         .get(syn.images.as_tensor())
         .map(Tensor::detach)
-        .ok_or_else(|| DistillError::NoGradient {
-            objective: objective.into(),
+        .ok_or_else(|| trustdd_core::Error::NoGradient {
+            context: objective.into(),
             what: "the synthetic images".into(),
         })
 }
@@ -56,10 +56,10 @@ pub(crate) fn check_finite(loss: f64, objective: &str, iteration: usize) -> Resu
     if loss.is_finite() {
         Ok(())
     } else {
-        Err(DistillError::NonFinite {
-            objective: objective.into(),
+        Err(trustdd_core::Error::NonFinite {
+            what: format!("{objective} loss"),
             value: loss,
-            iteration,
+            at: format!("iteration {iteration}; lower the learning rate"),
         })
     }
 }

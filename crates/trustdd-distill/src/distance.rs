@@ -1,6 +1,6 @@
 //! The gradient distance of DC/DSA (ALGORITHMS.md §3.2).
 
-use crate::{DistillError, Result};
+use crate::Result;
 use candle_core::{DType, Tensor};
 
 /// Added to the product of the row norms, as the reference code does (`+ 0.000001`).
@@ -18,8 +18,7 @@ pub fn gradient_distance(real: &[Tensor], syn: &[Tensor]) -> Result<Tensor> {
             "gradient distance: number of gradient tensors",
             real.len(),
             syn.len(),
-        )
-        .into());
+        ));
     }
     let dtype = syn.first().map_or(DType::F32, Tensor::dtype);
     let device = syn
@@ -28,11 +27,11 @@ pub fn gradient_distance(real: &[Tensor], syn: &[Tensor]) -> Result<Tensor> {
     let mut total = Tensor::zeros((), dtype, &device)?;
     for (r, s) in real.iter().zip(syn) {
         if r.dims() != s.dims() {
-            return Err(DistillError::Core(trustdd_core::Error::shape(
+            return Err(trustdd_core::Error::shape(
                 "gradient distance: gradient tensor shape",
                 format!("{:?}", r.dims()),
                 format!("{:?}", s.dims()),
-            )));
+            ));
         }
         if r.rank() < 2 {
             continue;

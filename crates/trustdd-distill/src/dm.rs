@@ -1,8 +1,8 @@
 //! DM: distribution matching (ALGORITHMS.md §3.1), first-order.
 
 use crate::class_batches::{check_finite, hard_labels, image_gradient, siamese};
-use crate::objective::take_buffer;
-use crate::{DistillError, MomentumSgd, Objective, Result};
+use crate::take_buffer;
+use crate::{MomentumSgd, Result};
 use candle_core::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -61,21 +61,21 @@ pub(crate) fn check_common(
     what: &str,
 ) -> Result<()> {
     if real_batch == 0 {
-        return Err(DistillError::invalid(
+        return Err(trustdd_core::Error::invalid(
             format!("{what} real_batch"),
             0,
             "at least 1",
         ));
     }
     if !(lr_img.is_finite() && lr_img > 0.0) {
-        return Err(DistillError::invalid(
+        return Err(trustdd_core::Error::invalid(
             format!("{what} lr_img"),
             lr_img,
             "a positive number",
         ));
     }
     if !(0.0..1.0).contains(&momentum) {
-        return Err(DistillError::invalid(
+        return Err(trustdd_core::Error::invalid(
             format!("{what} momentum"),
             momentum,
             "a number in [0, 1)",
@@ -101,7 +101,7 @@ pub fn dm_loss(net: &Network, params: &[Tensor], pairs: &[(Tensor, Tensor)]) -> 
             None => term,
         });
     }
-    total.ok_or_else(|| DistillError::invalid("dm_loss pairs", "[]", "at least one class"))
+    total.ok_or_else(|| trustdd_core::Error::invalid("dm_loss pairs", "[]", "at least one class"))
 }
 
 /// The DM objective: a fresh frozen network each iteration, one image SGD step.
@@ -157,7 +157,10 @@ impl Dm {
         check_finite(value, "dm", ctx.iteration)?;
         let grad = image_gradient(&loss, syn, "dm")?;
         self.optimizer.step(&syn.images, &grad)?;
-        Ok(StepReport { loss: value })
+        Ok(StepReport {
+            loss: value,
+            eval_lr: None,
+        })
     }
 }
 
@@ -171,11 +174,8 @@ impl DistillObjective for Dm {
         ctx: &DistillContext<'_>,
         rng: &mut TrustRng,
     ) -> trustdd_core::Result<StepReport> {
-        Ok(self.step_impl(syn, ctx, rng)?)
+        self.step_impl(syn, ctx, rng)
     }
-}
-
-impl Objective for Dm {
     fn state(&self) -> Vec<(String, Tensor)> {
         self.optimizer
             .buffer()

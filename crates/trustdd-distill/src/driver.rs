@@ -1,13 +1,13 @@
 //! The driver: runs an objective for a number of iterations with evaluation and checkpoints.
 
 use crate::checkpoint::{self, CheckpointSpec, RunState};
-use crate::{DistillError, Objective, Result};
+use crate::Result;
 use candle_core::Device;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 use trustdd_core::{
-    DistillContext, ImageDataset, Progress, ProgressEvent, RealSampler, SyntheticLabels,
-    SyntheticSet, TrustRng,
+    DistillContext, DistillObjective, ImageDataset, Progress, ProgressEvent, RealSampler,
+    SyntheticLabels, SyntheticSet, TrustRng,
 };
 use trustdd_train::{evaluate_synthetic, EvalConfig, EvalReport, Targets};
 
@@ -50,7 +50,7 @@ impl DriverConfig {
     /// An invalid-parameter error for zero iterations or a bad evaluation config.
     pub fn validate(&self) -> Result<()> {
         if self.iterations == 0 {
-            return Err(DistillError::invalid("iterations", 0, "at least 1"));
+            return Err(trustdd_core::Error::invalid("iterations", 0, "at least 1"));
         }
         self.eval.validate()?;
         Ok(())
@@ -77,13 +77,20 @@ pub struct DistillReport {
     pub resumed_from: Option<usize>,
     /// Loss of every iteration (including those before a resume).
     pub losses: Vec<f64>,
-    /// Seconds spent in objective steps in this process.
+    /// Seconds spent in objective steps in this process (not serialised: report files must not
+    /// depend on the machine's speed).
+    #[serde(skip)]
     pub distill_seconds: f64,
-    /// Seconds spent evaluating in this process.
+    /// Seconds spent evaluating in this process (not serialised either).
+    #[serde(skip)]
     pub eval_seconds: f64,
     /// Evaluations in order.
     pub evaluations: Vec<EvalPoint>,
-    /// Learning rate evaluation used (the objective's learnt rate, else the eval config's).
+    /// The learning rate the objective learnt and reported (MTT's α), if any: what a set file
+    /// records for later evaluations.
+    pub learnt_lr: Option<f64>,
+    /// Learning rate evaluation used (the rate the objective last reported in its
+    /// [`StepReport`](trustdd_core::StepReport), else the eval config's).
     pub eval_lr: f64,
 }
 
@@ -112,10 +119,10 @@ impl Driver {
     /// evaluation's own events.
     ///
     /// # Errors
-    /// [`DistillError::CheckpointMismatch`]; objective, evaluation and I/O errors.
+    /// [`crate::DistillError::CheckpointMismatch`]; objective, evaluation and I/O errors.
     pub fn run(
         &self,
-        objective: &mut dyn Objective,
+        objective: &mut dyn DistillObjective,
         syn: &mut SyntheticSet,
         real: &dyn RealSampler,
         test: Option<&ImageDataset>,
@@ -128,6 +135,7 @@ impl Driver {
             rng: rng.clone(),
             losses: Vec::new(),
             evaluations: Vec::new(),
+            eval_lr: None,
         };
         let mut resumed_from = None;
         if let Some(spec) = self.checkpoint.as_ref().filter(|s| s.path.exists()) {
@@ -145,6 +153,7 @@ impl Driver {
             let step = objective.step(syn, &ctx, &mut state.rng)?;
             distill_seconds += start.elapsed().as_secs_f64();
             state.losses.push(step.loss);
+            state.eval_lr = step.eval_lr.or(state.eval_lr);
             state.iteration += 1;
             progress.report(ProgressEvent {
                 stage: "distill",
@@ -156,7 +165,7 @@ impl Driver {
             let periodic = cfg.eval_every > 0 && state.iteration % cfg.eval_every == 0;
             if let Some(test) = test.filter(|_| periodic || (last && cfg.final_eval)) {
                 let start = Instant::now();
-                let report = self.evaluate(objective, syn, test, real.device(), progress)?;
+                let report = self.evaluate(state.eval_lr, syn, test, real.device(), progress)?;
                 eval_seconds += start.elapsed().as_secs_f64();
                 state.evaluations.push(EvalPoint {
                     iteration: state.iteration,
@@ -179,20 +188,21 @@ impl Driver {
             distill_seconds,
             eval_seconds,
             evaluations: state.evaluations,
-            eval_lr: objective.eval_lr().unwrap_or(cfg.eval.train.lr),
+            learnt_lr: state.eval_lr,
+            eval_lr: state.eval_lr.unwrap_or(cfg.eval.train.lr),
         })
     }
 
     fn evaluate(
         &self,
-        objective: &dyn Objective,
+        learnt_lr: Option<f64>,
         syn: &SyntheticSet,
         test: &ImageDataset,
         device: &Device,
         progress: &dyn Progress,
     ) -> Result<EvalReport> {
         let mut eval = self.config.eval.clone();
-        if let Some(lr) = objective.eval_lr() {
+        if let Some(lr) = learnt_lr {
             eval.train.lr = lr;
         }
         evaluate_set(syn, test, &eval, self.config.eval_seed, device, progress)
@@ -217,7 +227,5 @@ pub fn evaluate_set(
         SyntheticLabels::Soft(v) => Targets::soft_from_logits(v.as_tensor())?,
     };
     let images = syn.images.as_tensor().detach();
-    Ok(evaluate_synthetic(
-        &images, &targets, test, eval, seed, device, progress,
-    )?)
+    evaluate_synthetic(&images, &targets, test, eval, seed, device, progress)
 }

@@ -2,7 +2,7 @@
 //! parameters after every epoch, save them as safetensors.
 
 use crate::tensor_file::{encode, read};
-use crate::{DistillError, Result};
+use crate::Result;
 use candle_core::{DType, Device, Tensor};
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,7 +17,9 @@ use trustdd_train::{train, Targets, TensorSource, TrainConfig};
 const FORMAT: &str = "trustdd expert trajectories";
 
 /// How experts are trained: SGD lr 0.01, no momentum, no weight decay, DSA on (MTT's buffer.py).
-#[derive(Debug, Clone, PartialEq)]
+/// `Default`: ConvNet-3 width 128, 2 experts of 5 epochs, batch 256, DSA.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct ExpertConfig {
     /// The network.
     pub arch: ArchConfig,
@@ -31,6 +33,19 @@ pub struct ExpertConfig {
     pub batch_size: usize,
     /// Per-sample DSA on training batches; `None` disables it.
     pub dsa: Option<DsaConfig>,
+}
+
+impl Default for ExpertConfig {
+    fn default() -> Self {
+        Self {
+            arch: ArchConfig::default(),
+            experts: 2,
+            epochs: 5,
+            lr: 0.01,
+            batch_size: 256,
+            dsa: Some(DsaConfig::default()),
+        }
+    }
 }
 
 /// Flat parameter vectors: `experts[e][t]` after `t` epochs of expert `e`.
@@ -102,7 +117,7 @@ pub fn train_experts_with(
 
 fn check_counts(config: &ExpertConfig) -> Result<()> {
     if config.experts == 0 || config.epochs == 0 {
-        return Err(DistillError::invalid(
+        return Err(trustdd_core::Error::invalid(
             "mtt experts / expert_epochs",
             format!("{} / {}", config.experts, config.epochs),
             "both at least 1",
@@ -165,7 +180,7 @@ fn run_experts(
             data = Some(d);
         }
         let Some(first) = data.as_ref() else {
-            return Err(DistillError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "expert training data",
                 "none",
                 "a sampler before the first epoch",
@@ -187,7 +202,7 @@ fn run_experts(
                 }
             }
             let d = data.as_ref().ok_or_else(|| {
-                DistillError::invalid("expert training data", "none", "a sampler")
+                trustdd_core::Error::invalid("expert training data", "none", "a sampler")
             })?;
             let r = train(&mut net, &d.source, &epoch, rng, &d.device, &Silent)?;
             trajectory.push(Network::flatten(&net.detached_params())?);

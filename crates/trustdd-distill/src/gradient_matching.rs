@@ -2,8 +2,8 @@
 
 use crate::class_batches::{check_finite, class_labels, hard_labels, image_gradient};
 use crate::dm::check_common;
-use crate::objective::take_buffer;
-use crate::{gradient_distance, second_order, DistillError, MomentumSgd, Objective, Result};
+use crate::take_buffer;
+use crate::{gradient_distance, second_order, MomentumSgd, Result};
 use candle_core::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -22,23 +22,24 @@ pub const LOOPS_BY_IPC: [(usize, (usize, usize)); 6] = [
     (50, (50, 10)),
 ];
 
-/// Which loss's parameter gradients are matched.
+/// The targets of the loss whose parameter gradients are matched, on both sides; the caller
+/// (the pipeline) supplies them.
 ///
-/// `CrossEntropy` is DC/DSA. `OutlierExposure` learns an OUTLIER set S_o (TrustDD, ALGORITHMS.md
-/// §7): the synthetic set's "classes" are outlier groups (no class meaning), the network keeps the
-/// in-distribution class count `num_classes`, and both sides use
-/// L_OE(z) = mean[logsumexp z − mean_k z], i.e. cross-entropy to the uniform distribution; the
-/// inner network training also minimises L_OE on the (detached) outlier set.
+/// `ClassLabels` is DC/DSA: `CE(f(x), c)`. `Uniform { outputs }` is cross-entropy to the uniform
+/// distribution over a network of `outputs` classes, `mean[logsumexp z − mean_k z]`, for a set
+/// whose "classes" are groups without class meaning: the network keeps `outputs` classes and the
+/// inner network training also minimises it on the (detached) set. With an outlier set this is
+/// TrustDD's outlier-exposure loss L_OE (ALGORITHMS.md §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum MatchLoss {
-    /// `CE(f(x), c)` with the synthetic set's class labels (DC/DSA).
+pub enum MatchTargets {
+    /// The synthetic set's class labels.
     #[default]
-    CrossEntropy,
-    /// `L_OE(f(x))` with a network of `num_classes` in-distribution outputs.
-    OutlierExposure {
-        /// The in-distribution class count K (the network's output size).
-        num_classes: usize,
+    ClassLabels,
+    /// The uniform distribution over `outputs` classes.
+    Uniform {
+        /// The network's output size.
+        outputs: usize,
     },
 }
 
@@ -65,8 +66,6 @@ pub struct GradientMatchingConfig {
     /// `None`: DC. `Some`: DSA, the same Siamese transform on each class's real and synthetic
     /// batch (and per-sample DSA in the inner training, as the reference code).
     pub dsa: Option<DsaConfig>,
-    /// The matched loss (default cross-entropy: DC/DSA).
-    pub loss: MatchLoss,
 }
 
 impl Default for GradientMatchingConfig {
@@ -81,7 +80,6 @@ impl Default for GradientMatchingConfig {
             outer_loop: None,
             inner_loop: None,
             dsa: None,
-            loss: MatchLoss::CrossEntropy,
         }
     }
 }
@@ -99,27 +97,20 @@ impl GradientMatchingConfig {
             "gradient matching",
         )?;
         if !(self.lr_net.is_finite() && self.lr_net > 0.0) {
-            return Err(DistillError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "lr_net",
                 self.lr_net,
                 "a positive number",
             ));
         }
         if self.inner_batch == 0 {
-            return Err(DistillError::invalid("inner_batch", 0, "at least 1"));
+            return Err(trustdd_core::Error::invalid("inner_batch", 0, "at least 1"));
         }
         if self.outer_loop == Some(0) {
-            return Err(DistillError::invalid("outer_loop", 0, "at least 1"));
+            return Err(trustdd_core::Error::invalid("outer_loop", 0, "at least 1"));
         }
         if let Some(d) = &self.dsa {
             d.validate()?;
-        }
-        if self.loss == (MatchLoss::OutlierExposure { num_classes: 0 }) {
-            return Err(DistillError::invalid(
-                "loss num_classes (outlier exposure)",
-                0,
-                "at least 1 in-distribution class",
-            ));
         }
         Ok(())
     }
@@ -136,7 +127,7 @@ impl GradientMatchingConfig {
         match (self.outer_loop, self.inner_loop, table) {
             (Some(o), Some(i), _) => Ok((o, i)),
             (o, i, Some((to, ti))) => Ok((o.unwrap_or(to), i.unwrap_or(ti))),
-            _ => Err(DistillError::invalid(
+            _ => Err(trustdd_core::Error::invalid(
                 "ipc (for outer_loop / inner_loop)",
                 ipc,
                 "1, 10, 20, 30, 40 or 50, or set outer_loop and inner_loop explicitly",
@@ -152,7 +143,7 @@ impl GradientMatchingConfig {
 /// Correct second-order gradients need [`second_order::run`].
 ///
 /// # Errors
-/// Network errors; [`DistillError::NoGradient`] if a parameter gets no gradient.
+/// Network errors; [`trustdd_core::Error::NoGradient`] if a parameter gets no gradient.
 pub fn matching_loss(
     net: &Network,
     params: &[Tensor],
@@ -162,17 +153,18 @@ pub fn matching_loss(
 ) -> Result<Tensor> {
     let ce = |logits: &Tensor| -> Result<Tensor> {
         let labels = class_labels(class, logits.dim(0)?, logits.device())?;
-        Ok(Targets::Hard(labels).loss(logits)?)
+        Targets::Hard(labels).loss(logits)
     };
     match_gradients(net, params, real, syn, &ce)
 }
 
-/// `D(∇θ L_OE(f(real)), ∇θ L_OE(f(syn)))`: [`matching_loss`] with the outlier-exposure loss
-/// (cross-entropy to the uniform distribution over the network's outputs) on both sides.
+/// `D(∇θ L_U(f(real)), ∇θ L_U(f(syn)))`: [`matching_loss`] with cross-entropy to the uniform
+/// distribution over the network's outputs on both sides ([`MatchTargets::Uniform`]; L_OE for
+/// an outlier set).
 ///
 /// # Errors
 /// As [`matching_loss`].
-pub fn outlier_matching_loss(
+pub fn uniform_matching_loss(
     net: &Network,
     params: &[Tensor],
     real: &Tensor,
@@ -181,12 +173,12 @@ pub fn outlier_matching_loss(
     match_gradients(net, params, real, syn, &uniform_cross_entropy)
 }
 
-/// Mean cross-entropy of `logits` (`N×K`) to the uniform distribution: L_OE.
+/// Mean cross-entropy of `logits` (`N×K`) to the uniform distribution.
 fn uniform_cross_entropy(logits: &Tensor) -> Result<Tensor> {
     let (n, k) = logits.dims2()?;
     let uniform =
         Tensor::full(1.0 / k as f64, (n, k), logits.device())?.to_dtype(logits.dtype())?;
-    Ok(soft_cross_entropy(logits, &uniform)?)
+    soft_cross_entropy(logits, &uniform)
 }
 
 /// The gradient distance between `∇θ loss(f(real))` (detached) and `∇θ loss(f(syn))`.
@@ -206,8 +198,8 @@ fn match_gradients(
                 store
                     .get(p)
                     .cloned()
-                    .ok_or_else(|| DistillError::NoGradient {
-                        objective: "gradient matching".into(),
+                    .ok_or_else(|| trustdd_core::Error::NoGradient {
+                        context: "gradient matching".into(),
                         what: "a network parameter".into(),
                     })
             })
@@ -227,6 +219,7 @@ fn match_gradients(
 #[derive(Debug, Clone)]
 pub struct GradientMatching {
     config: GradientMatchingConfig,
+    targets: MatchTargets,
     optimizer: MomentumSgd,
 }
 
@@ -236,9 +229,29 @@ impl GradientMatching {
     /// # Errors
     /// As [`GradientMatchingConfig::validate`].
     pub fn new(config: GradientMatchingConfig) -> Result<Self> {
+        Self::with_targets(config, MatchTargets::ClassLabels)
+    }
+
+    /// Validates `config`; the matched loss uses `targets`.
+    ///
+    /// # Errors
+    /// As [`GradientMatchingConfig::validate`]; an invalid-parameter error for uniform targets
+    /// over 0 outputs.
+    pub fn with_targets(config: GradientMatchingConfig, targets: MatchTargets) -> Result<Self> {
         config.validate()?;
+        if targets == (MatchTargets::Uniform { outputs: 0 }) {
+            return Err(trustdd_core::Error::invalid(
+                "uniform targets outputs",
+                0,
+                "at least 1 network output",
+            ));
+        }
         let optimizer = MomentumSgd::new(config.lr_img, config.momentum);
-        Ok(Self { config, optimizer })
+        Ok(Self {
+            config,
+            targets,
+            optimizer,
+        })
     }
 
     fn step_impl(
@@ -256,9 +269,9 @@ impl GradientMatching {
             None => None,
         };
         let dtype = syn.images.dtype();
-        let net_classes = match self.config.loss {
-            MatchLoss::CrossEntropy => syn.num_classes,
-            MatchLoss::OutlierExposure { num_classes } => num_classes,
+        let net_classes = match self.targets {
+            MatchTargets::ClassLabels => syn.num_classes,
+            MatchTargets::Uniform { outputs } => outputs,
         };
         let mut net = Network::new(
             &self.config.arch,
@@ -300,10 +313,10 @@ impl GradientMatching {
                         Some(t) => (t.apply(real)?, t.apply(&s)?),
                         None => (real.clone(), s),
                     };
-                    let term = match self.config.loss {
-                        MatchLoss::CrossEntropy => matching_loss(&net, &params, &r, &s, c)?,
-                        MatchLoss::OutlierExposure { .. } => {
-                            outlier_matching_loss(&net, &params, &r, &s)?
+                    let term = match self.targets {
+                        MatchTargets::ClassLabels => matching_loss(&net, &params, &r, &s, c)?,
+                        MatchTargets::Uniform { .. } => {
+                            uniform_matching_loss(&net, &params, &r, &s)?
                         }
                     };
                     total = (total + term)?;
@@ -316,12 +329,11 @@ impl GradientMatching {
             self.optimizer.step(&syn.images, &grad)?;
             // The reference code skips the network update after the last outer step.
             if outer_step + 1 < outer && inner > 0 {
-                let targets = match self.config.loss {
-                    MatchLoss::CrossEntropy => Targets::hard(&labels, device)?,
-                    // Minimising L_OE on the outlier set is CE to uniform targets.
-                    MatchLoss::OutlierExposure { num_classes } => Targets::Soft(Tensor::full(
-                        1.0 / num_classes as f32,
-                        (labels.len(), num_classes),
+                let targets = match self.targets {
+                    MatchTargets::ClassLabels => Targets::hard(&labels, device)?,
+                    MatchTargets::Uniform { outputs } => Targets::Soft(Tensor::full(
+                        1.0 / outputs as f32,
+                        (labels.len(), outputs),
                         device,
                     )?),
                 };
@@ -331,15 +343,16 @@ impl GradientMatching {
         }
         Ok(StepReport {
             loss: loss_sum / outer as f64,
+            eval_lr: None,
         })
     }
 
     fn label(&self) -> &'static str {
-        match (self.config.dsa.is_some(), self.config.loss) {
-            (true, MatchLoss::CrossEntropy) => "dsa",
-            (false, MatchLoss::CrossEntropy) => "dc",
-            (true, MatchLoss::OutlierExposure { .. }) => "dsa-oe",
-            (false, MatchLoss::OutlierExposure { .. }) => "dc-oe",
+        match (self.config.dsa.is_some(), self.targets) {
+            (true, MatchTargets::ClassLabels) => "dsa",
+            (false, MatchTargets::ClassLabels) => "dc",
+            (true, MatchTargets::Uniform { .. }) => "dsa-uniform",
+            (false, MatchTargets::Uniform { .. }) => "dc-uniform",
         }
     }
 }
@@ -354,11 +367,8 @@ impl DistillObjective for GradientMatching {
         ctx: &DistillContext<'_>,
         rng: &mut TrustRng,
     ) -> trustdd_core::Result<StepReport> {
-        Ok(self.step_impl(syn, ctx, rng)?)
+        self.step_impl(syn, ctx, rng)
     }
-}
-
-impl Objective for GradientMatching {
     fn state(&self) -> Vec<(String, Tensor)> {
         self.optimizer
             .buffer()
@@ -403,7 +413,7 @@ mod tests {
         let real = randn(&[3, 1, 8, 8], &mut rng);
         let syn = randn(&[2, 1, 8, 8], &mut rng);
         let loss =
-            |x: &Tensor| -> Result<Tensor> { outlier_matching_loss(&net, &net.params(), &real, x) };
+            |x: &Tensor| -> Result<Tensor> { uniform_matching_loss(&net, &net.params(), &real, x) };
         let (auto, numeric) = second_order::run(|| {
             let var = Var::from_tensor(&syn)?;
             let grads = loss(var.as_tensor())?.backward()?;
@@ -439,21 +449,17 @@ mod tests {
     }
 
     #[test]
-    fn match_loss_defaults_to_cross_entropy_and_parses() -> anyhow::Result<()> {
-        let c: GradientMatchingConfig = serde_json::from_str("{}")?;
-        assert_eq!(c.loss, MatchLoss::CrossEntropy);
-        let c: GradientMatchingConfig =
-            serde_json::from_str(r#"{"loss": {"kind": "outlier_exposure", "num_classes": 10}}"#)?;
-        assert_eq!(c.loss, MatchLoss::OutlierExposure { num_classes: 10 });
-        let zero = GradientMatchingConfig {
-            loss: MatchLoss::OutlierExposure { num_classes: 0 },
-            ..GradientMatchingConfig::default()
-        };
-        assert!(zero
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .contains("num_classes"));
-        Ok(())
+    fn uniform_targets_need_an_output() {
+        let e = GradientMatching::with_targets(
+            GradientMatchingConfig::default(),
+            MatchTargets::Uniform { outputs: 0 },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("outputs"), "{e}");
+        assert!(GradientMatching::with_targets(
+            GradientMatchingConfig::default(),
+            MatchTargets::Uniform { outputs: 10 },
+        )
+        .is_ok());
     }
 }

@@ -1,7 +1,6 @@
 //! Dataset distillation for trustdd (ALGORITHMS.md §3).
 //!
-//! - Objectives, each a [`trustdd_core::DistillObjective`] (and an [`Objective`], whose state
-//!   can be checkpointed): [`Dm`] (distribution matching, first-order), [`GradientMatching`]
+//! - Objectives, each a [`trustdd_core::DistillObjective`] with checkpointable state: [`Dm`] (distribution matching, first-order), [`GradientMatching`]
 //!   (DC, and DSA with Siamese augmentation; second-order), [`Mtt`] (trajectory matching over
 //!   [`train_experts`] trajectories, learnable α and optional soft labels; second-order).
 //! - [`second_order::run`]: correct second-order gradients on candle 0.11.1 with no environment
@@ -23,7 +22,7 @@ mod experts;
 mod gradient_matching;
 mod momentum;
 mod mtt;
-mod objective;
+mod objective_state;
 mod png;
 pub mod second_order;
 mod set_file;
@@ -40,12 +39,12 @@ pub use experts::{
     Trajectories,
 };
 pub use gradient_matching::{
-    matching_loss, outlier_matching_loss, GradientMatching, GradientMatchingConfig, MatchLoss,
+    matching_loss, uniform_matching_loss, GradientMatching, GradientMatchingConfig, MatchTargets,
     LOOPS_BY_IPC,
 };
 pub use momentum::MomentumSgd;
 pub use mtt::{trajectory_loss, Mtt, MttConfig, StudentLabels, StudentStep};
-pub use objective::Objective;
+pub use objective_state::take_buffer;
 pub use png::save_png_grid;
 pub use set_file::{check_consistent, load_set, save_set, SetMetadata};
 pub use trajectory_gradients::{trajectory_gradients, TrajectoryGradients};

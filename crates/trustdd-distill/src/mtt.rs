@@ -4,8 +4,8 @@
 use crate::class_batches::check_finite;
 use crate::dm::check_common;
 use crate::experts::Trajectories;
-use crate::objective::take_buffer;
-use crate::{trajectory_gradients, DistillError, MomentumSgd, Objective, Result};
+use crate::take_buffer;
+use crate::{trajectory_gradients, MomentumSgd, Result};
 use candle_core::{DType, Tensor, Var};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -76,7 +76,7 @@ impl MttConfig {
             ("mtt lr_labels", self.lr_labels),
         ] {
             if !(v.is_finite() && v > 0.0) {
-                return Err(DistillError::invalid(name, v, "a positive number"));
+                return Err(trustdd_core::Error::invalid(name, v, "a positive number"));
             }
         }
         for (name, v) in [
@@ -85,11 +85,15 @@ impl MttConfig {
             ("mtt max_start_epoch", self.max_start_epoch),
         ] {
             if v == 0 {
-                return Err(DistillError::invalid(name, 0, "at least 1"));
+                return Err(trustdd_core::Error::invalid(name, 0, "at least 1"));
             }
         }
         if self.batch_syn == Some(0) {
-            return Err(DistillError::invalid("mtt batch_syn", 0, "at least 1"));
+            return Err(trustdd_core::Error::invalid(
+                "mtt batch_syn",
+                0,
+                "at least 1",
+            ));
         }
         if let Some(d) = &self.dsa {
             d.validate()?;
@@ -145,8 +149,8 @@ pub fn trajectory_loss(
             .backward()?
             .get(probe.as_tensor())
             .cloned()
-            .ok_or_else(|| DistillError::NoGradient {
-                objective: "mtt".into(),
+            .ok_or_else(|| trustdd_core::Error::NoGradient {
+                context: "mtt".into(),
                 what: "the student parameters".into(),
             })?;
         theta = (theta - grad.broadcast_mul(lr)?)?;
@@ -208,8 +212,7 @@ impl Mtt {
                 what: "recorded expert epochs (max_start_epoch − 1 + expert_epochs)".into(),
                 requested: need,
                 available: trajectories.len().saturating_sub(1),
-            }
-            .into());
+            });
         }
         let device = trajectories.experts[0][0].device().clone();
         let dtype = trajectories.experts[0][0].dtype();
@@ -312,8 +315,8 @@ impl Mtt {
         let (loss, g_img, g_lr, g_labels) =
             (grads.loss, Some(grads.images), Some(grads.lr), grads.labels);
         check_finite(loss, "mtt", ctx.iteration)?;
-        let missing = |what: &str| DistillError::NoGradient {
-            objective: "mtt".into(),
+        let missing = |what: &str| trustdd_core::Error::NoGradient {
+            context: "mtt".into(),
             what: what.into(),
         };
         self.image_opt.step(
@@ -326,9 +329,14 @@ impl Mtt {
             let g = g_labels.ok_or_else(|| missing("the soft labels"))?;
             self.label_opt.step(z, &g)?;
         }
-        Ok(StepReport { loss })
+        Ok(StepReport {
+            loss,
+            eval_lr: Some(self.lr()?),
+        })
     }
 }
+
+const STATE: [&str; 4] = ["lr", "image_momentum", "lr_momentum", "label_momentum"];
 
 impl DistillObjective for Mtt {
     fn name(&self) -> String {
@@ -340,13 +348,8 @@ impl DistillObjective for Mtt {
         ctx: &DistillContext<'_>,
         rng: &mut TrustRng,
     ) -> trustdd_core::Result<StepReport> {
-        Ok(self.step_impl(syn, ctx, rng)?)
+        self.step_impl(syn, ctx, rng)
     }
-}
-
-const STATE: [&str; 4] = ["lr", "image_momentum", "lr_momentum", "label_momentum"];
-
-impl Objective for Mtt {
     fn state(&self) -> Vec<(String, Tensor)> {
         let mut s = vec![("lr".to_string(), self.lr.as_tensor().clone())];
         for (name, opt) in [
@@ -362,7 +365,7 @@ impl Objective for Mtt {
     }
     fn load_state(&mut self, state: &HashMap<String, Tensor>) -> Result<()> {
         let lr = take_buffer(state, "lr", &STATE, "mtt")?.ok_or_else(|| {
-            DistillError::format("mtt", "objective state", "missing tensor \"lr\"")
+            trustdd_core::Error::format("mtt", "objective state", "missing tensor \"lr\"")
         })?;
         self.lr.set(&lr)?;
         self.image_opt
@@ -372,8 +375,5 @@ impl Objective for Mtt {
         self.label_opt
             .set_buffer(take_buffer(state, "label_momentum", &STATE, "mtt")?);
         Ok(())
-    }
-    fn eval_lr(&self) -> Option<f64> {
-        self.lr().ok()
     }
 }

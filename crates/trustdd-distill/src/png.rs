@@ -1,6 +1,6 @@
 //! A picture of a synthetic set: one row per class, one column per image.
 
-use crate::{DistillError, Result};
+use crate::Result;
 use candle_core::{DType, Device};
 use image::ImageEncoder;
 use std::path::Path;
@@ -18,7 +18,13 @@ pub fn save_png_grid(path: &Path, set: &SyntheticSet, preprocess: &Preprocess) -
     let color = match c {
         1 => image::ExtendedColorType::L8,
         3 => image::ExtendedColorType::Rgb8,
-        _ => return Err(DistillError::invalid("PNG grid channels", c, "1 or 3")),
+        _ => {
+            return Err(trustdd_core::Error::invalid(
+                "PNG grid channels",
+                c,
+                "1 or 3",
+            ))
+        }
     };
     let pixels = preprocess
         .invert(
@@ -48,7 +54,7 @@ pub fn save_png_grid(path: &Path, set: &SyntheticSet, preprocess: &Preprocess) -
     let mut bytes = Vec::new();
     image::codecs::png::PngEncoder::new(&mut bytes)
         .write_image(&out, width as u32, height as u32, color)
-        .map_err(|e| DistillError::invalid("PNG encoding", e, "an encodable image"))?;
+        .map_err(|e| trustdd_core::Error::invalid("PNG encoding", e, "an encodable image"))?;
     write_atomic(path, &bytes)?;
     Ok(())
 }

@@ -76,10 +76,12 @@ fn start_worker() -> Result<Worker> {
                 }
             }
         })
-        .map_err(|e| DistillError::Worker(e.to_string()))?;
-    ready_rx
-        .recv()
-        .map_err(|_| DistillError::Worker("the second-order worker did not start".into()))??;
+        .map_err(|e| trustdd_core::Error::from(DistillError::Worker(e.to_string())))?;
+    ready_rx.recv().map_err(|_| {
+        trustdd_core::Error::from(DistillError::Worker(
+            "the second-order worker did not start".into(),
+        ))
+    })??;
     Ok(Worker {
         jobs: Some(tx),
         thread: Some(thread),
@@ -132,14 +134,18 @@ pub fn run<R: Send>(work: impl FnOnce() -> Result<R> + Send) -> Result<R> {
         queue
             .expect("a started worker has a queue")
             .send(job)
-            .map_err(|_| DistillError::Worker("the second-order worker has stopped".into()))
+            .map_err(|_| {
+                trustdd_core::Error::from(DistillError::Worker(
+                    "the second-order worker has stopped".into(),
+                ))
+            })
     })?;
     match result.recv() {
         Ok(Ok(out)) => out,
         Ok(Err(panic)) => resume_unwind(panic),
-        Err(_) => Err(DistillError::Worker(
+        Err(_) => Err(trustdd_core::Error::from(DistillError::Worker(
             "the second-order worker dropped a job".into(),
-        )),
+        ))),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Saving and loading a synthetic set as safetensors with metadata (strict loading).
 
 use crate::tensor_file::{encode, read, TensorFile};
-use crate::{DistillError, Result};
+use crate::Result;
 use candle_core::{DType, Device, Tensor, Var};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -51,28 +51,27 @@ pub fn check_consistent(set: &SyntheticSet, meta: &SetMetadata) -> Result<()> {
             "synthetic images (classes·ipc × C×H×W)",
             format!("{expected:?}"),
             format!("{:?}", set.images.dims()),
-        )
-        .into());
+        ));
     }
     if meta.class_names.len() != set.num_classes {
         return Err(trustdd_core::Error::shape(
             "synthetic set class names",
             set.num_classes,
             meta.class_names.len(),
-        )
-        .into());
+        ));
     }
     match &set.labels {
-        SyntheticLabels::Hard(l) if l.len() != n => {
-            Err(trustdd_core::Error::shape("synthetic hard labels", n, l.len()).into())
-        }
+        SyntheticLabels::Hard(l) if l.len() != n => Err(trustdd_core::Error::shape(
+            "synthetic hard labels",
+            n,
+            l.len(),
+        )),
         SyntheticLabels::Hard(l) => match l.iter().find(|&&y| y as usize >= set.num_classes) {
             Some(&y) => Err(trustdd_core::Error::LabelOutOfRange {
                 context: "synthetic set".into(),
                 label: y.into(),
                 num_classes: set.num_classes,
-            }
-            .into()),
+            }),
             None => Ok(()),
         },
         SyntheticLabels::Soft(v) if v.dims() != [n, set.num_classes] => {
@@ -80,8 +79,7 @@ pub fn check_consistent(set: &SyntheticSet, meta: &SetMetadata) -> Result<()> {
                 "synthetic soft labels",
                 format!("[{n}, {}]", set.num_classes),
                 format!("{:?}", v.dims()),
-            )
-            .into())
+            ))
         }
         SyntheticLabels::Soft(_) => Ok(()),
     }
@@ -115,7 +113,7 @@ pub(crate) fn set_from_file(
     } else {
         let labels = file.take(path, format, "labels")?;
         if labels.dtype() != DType::U32 || labels.rank() != 1 {
-            return Err(DistillError::format(
+            return Err(trustdd_core::Error::format(
                 path,
                 format,
                 "hard labels must be a u32 vector",
@@ -177,7 +175,7 @@ pub fn load_set(path: &Path, device: &Device) -> Result<(SyntheticSet, SetMetada
         "hard" => false,
         "soft" => true,
         other => {
-            return Err(DistillError::format(
+            return Err(trustdd_core::Error::format(
                 path,
                 FORMAT,
                 format!("label_kind {other:?} is not hard or soft"),
@@ -202,5 +200,5 @@ pub fn load_set(path: &Path, device: &Device) -> Result<(SyntheticSet, SetMetada
 /// JSON rendering of a metadata value.
 pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
     serde_json::to_string(value)
-        .map_err(|e| DistillError::invalid("file metadata", e, "JSON-serialisable values"))
+        .map_err(|e| trustdd_core::Error::invalid("file metadata", e, "JSON-serialisable values"))
 }

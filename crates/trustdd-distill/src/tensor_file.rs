@@ -1,6 +1,6 @@
 //! Safetensors bytes with string metadata: the one container of every file this crate writes.
 
-use crate::{DistillError, Result};
+use crate::Result;
 use candle_core::safetensors::Load;
 use candle_core::{Device, Tensor};
 use safetensors::SafeTensors;
@@ -22,8 +22,9 @@ pub(crate) fn encode(
         .iter()
         .map(|(n, t)| Ok((n.clone(), t.to_device(&Device::Cpu)?.contiguous()?)))
         .collect::<Result<Vec<_>>>()?;
-    let bytes = safetensors::serialize(host, Some(metadata))
-        .map_err(|e| DistillError::invalid("safetensors encoding", e, "serialisable tensors"))?;
+    let bytes = safetensors::serialize(host, Some(metadata)).map_err(|e| {
+        trustdd_core::Error::invalid("safetensors encoding", e, "serialisable tensors")
+    })?;
     canonical_header(bytes)
 }
 
@@ -34,7 +35,8 @@ pub(crate) fn encode(
 /// every data offset stay as they are.
 fn canonical_header(mut bytes: Vec<u8>) -> Result<Vec<u8>> {
     use std::collections::BTreeMap;
-    let bad = |why: String| DistillError::invalid("safetensors header", why, "a header it wrote");
+    let bad =
+        |why: String| trustdd_core::Error::invalid("safetensors header", why, "a header it wrote");
     let len = bytes
         .get(..8)
         .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
@@ -69,15 +71,15 @@ fn canonical_header(mut bytes: Vec<u8>) -> Result<Vec<u8>> {
 pub(crate) fn read(path: &Path, format: &'static str, device: &Device) -> Result<TensorFile> {
     let bytes = std::fs::read(path).map_err(|e| trustdd_core::Error::io(path, e))?;
     let st = SafeTensors::deserialize(&bytes)
-        .map_err(|e| DistillError::format(path, format, e.to_string()))?;
+        .map_err(|e| trustdd_core::Error::format(path, format, e.to_string()))?;
     let (_, header) = SafeTensors::read_metadata(&bytes)
-        .map_err(|e| DistillError::format(path, format, e.to_string()))?;
+        .map_err(|e| trustdd_core::Error::format(path, format, e.to_string()))?;
     let metadata = header.metadata().clone().unwrap_or_default();
     let mut tensors = HashMap::new();
     for (name, view) in st.tensors() {
-        let t = view
-            .load(device)
-            .map_err(|e| DistillError::format(path, format, format!("tensor {name:?}: {e}")))?;
+        let t = view.load(device).map_err(|e| {
+            trustdd_core::Error::format(path, format, format!("tensor {name:?}: {e}"))
+        })?;
         tensors.insert(name, t);
     }
     Ok(TensorFile { tensors, metadata })
@@ -86,17 +88,16 @@ pub(crate) fn read(path: &Path, format: &'static str, device: &Device) -> Result
 impl TensorFile {
     /// The metadata value `key`, or a format error naming it.
     pub fn meta(&self, path: &Path, format: &'static str, key: &str) -> Result<&str> {
-        self.metadata
-            .get(key)
-            .map(String::as_str)
-            .ok_or_else(|| DistillError::format(path, format, format!("missing metadata {key:?}")))
+        self.metadata.get(key).map(String::as_str).ok_or_else(|| {
+            trustdd_core::Error::format(path, format, format!("missing metadata {key:?}"))
+        })
     }
 
     /// Errors unless metadata `"format"` equals `tag` (a checkpoint is not a synthetic set, and
     /// the reverse).
     pub fn expect_format_tag(&self, path: &Path, format: &'static str, tag: &str) -> Result<()> {
         if self.meta(path, format, "format")? != tag {
-            return Err(DistillError::format(
+            return Err(trustdd_core::Error::format(
                 path,
                 format,
                 format!("format tag is not {tag:?}"),
@@ -112,15 +113,16 @@ impl TensorFile {
         format: &'static str,
         key: &str,
     ) -> Result<T> {
-        serde_json::from_str(self.meta(path, format, key)?)
-            .map_err(|e| DistillError::format(path, format, format!("metadata {key:?}: {e}")))
+        serde_json::from_str(self.meta(path, format, key)?).map_err(|e| {
+            trustdd_core::Error::format(path, format, format!("metadata {key:?}: {e}"))
+        })
     }
 
     /// Removes and returns tensor `name`, or a format error naming it.
     pub fn take(&mut self, path: &Path, format: &'static str, name: &str) -> Result<Tensor> {
-        self.tensors
-            .remove(name)
-            .ok_or_else(|| DistillError::format(path, format, format!("missing tensor {name:?}")))
+        self.tensors.remove(name).ok_or_else(|| {
+            trustdd_core::Error::format(path, format, format!("missing tensor {name:?}"))
+        })
     }
 
     /// [`take`](Self::take), then a format error if any value is NaN or infinite: a set or
@@ -140,7 +142,7 @@ impl TensorFile {
             .to_vec1::<f64>()?;
         let mut bad = values.iter().enumerate().filter(|(_, v)| !v.is_finite());
         let (first, v) = bad.next().map_or((0, f64::NAN), |(i, v)| (i, *v));
-        Err(DistillError::format(
+        Err(trustdd_core::Error::format(
             path,
             format,
             format!(
@@ -154,7 +156,7 @@ impl TensorFile {
     /// Errors if any tensor is left that the reader did not take (strict loading).
     pub fn finish(&self, path: &Path, format: &'static str) -> Result<()> {
         match self.tensors.keys().next() {
-            Some(name) => Err(DistillError::format(
+            Some(name) => Err(trustdd_core::Error::format(
                 path,
                 format,
                 format!("unknown tensor {name:?}"),

@@ -17,7 +17,7 @@
 //! re-walks all earlier steps in each step's backward.
 
 use crate::mtt::{student_loss, StudentLabels, StudentStep};
-use crate::{second_order, DistillError, Result};
+use crate::{second_order, Result};
 use candle_core::{DType, Tensor, Var};
 use trustdd_nn::Network;
 
@@ -40,7 +40,7 @@ pub struct TrajectoryGradients {
 /// [`second_order::run`] itself; `images`, `lr` and soft-label logits need not be variables.
 ///
 /// # Errors
-/// Shape errors (flat vectors not matching `net`); [`DistillError::NoGradient`] if a step's
+/// Shape errors (flat vectors not matching `net`); [`trustdd_core::Error::NoGradient`] if a step's
 /// loss does not reach the parameters, the images or the soft labels; candle errors.
 pub fn trajectory_gradients(
     net: &Network,
@@ -158,9 +158,9 @@ fn labels_of<'a>(labels: StudentLabels<'a>, z: &'a Option<Tensor>) -> StudentLab
     }
 }
 
-fn missing(what: &str) -> DistillError {
-    DistillError::NoGradient {
-        objective: "mtt".into(),
+fn missing(what: &str) -> trustdd_core::Error {
+    trustdd_core::Error::NoGradient {
+        context: "mtt".into(),
         what: what.into(),
     }
 }

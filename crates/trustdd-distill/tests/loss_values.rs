@@ -8,21 +8,20 @@
 //! where a loss must be replayed through a gradient, and ConvNet-1 with batch norm (conv 3×3,
 //! pad 1 → BN → ReLU, no pooling) where the train/eval flag must be pinned.
 
+mod common;
+
 use anyhow::Result;
 use candle_core::{Device, Tensor, Var};
+use common::wrap;
 use trustdd_core::{ImageShape, TrustRng};
 use trustdd_distill::{
-    dm_loss, matching_loss, outlier_matching_loss, second_order, trajectory_loss, DistillError,
-    StudentLabels, StudentStep, COSINE_EPS,
+    dm_loss, matching_loss, second_order, trajectory_loss, uniform_matching_loss, StudentLabels,
+    StudentStep, COSINE_EPS,
 };
 use trustdd_nn::{Activation, ArchConfig, ConvNetConfig, Network, NormKind, PoolKind};
 
 /// Relative tolerance of a replayed value (f64).
 const REL_TOL: f64 = 1e-10;
-
-fn wrap(e: anyhow::Error) -> DistillError {
-    DistillError::Worker(e.to_string())
-}
 
 fn assert_close(got: f64, want: f64, what: &str) {
     let rel = (got - want).abs() / want.abs().max(1e-300);
@@ -340,7 +339,7 @@ fn matching_loss_equals_reference_distance_wb() -> Result<()> {
 /// uniform distribution, Hendrycks et al.), whose logit gradient is `(softmax(z_i) − 1/K) / N`;
 /// the matched distance is `distance_wb` of the two `∇W L_OE`.
 #[test]
-fn outlier_matching_loss_equals_reference_distance_wb() -> Result<()> {
+fn uniform_matching_loss_equals_reference_distance_wb() -> Result<()> {
     for scale in [3e-3, 1.0] {
         let f = match_fixture(scale);
         let uniform = |n: usize| vec![vec![1.0 / 3.0; 3]; n];
@@ -348,7 +347,7 @@ fn outlier_matching_loss_equals_reference_distance_wb() -> Result<()> {
         let (gs, _) = linear_ce_grad(&f.w, &f.b, &f.syn, &uniform(f.syn.len()));
         let want = distance_wb(&gr, &gs, 3);
         assert!(want > 1e-3, "degenerate fixture: {want}");
-        let got = run_match(&f, outlier_matching_loss)?;
+        let got = run_match(&f, uniform_matching_loss)?;
         assert_close(got, want, &format!("OE matching distance (scale {scale})"));
     }
     Ok(())
@@ -573,7 +572,7 @@ fn batch_norm_matching_and_trajectory_losses_match_pytorch() -> Result<()> {
                 .collect::<Result<Vec<_>>>()?;
             let (real, syn) = (torch_images(3, 0.0)?, torch_images(2, 2.0)?);
             let dc = scalar(&matching_loss(&net, &params, &real, &syn, 1)?)?;
-            let oe = scalar(&outlier_matching_loss(&net, &params, &real, &syn)?)?;
+            let oe = scalar(&uniform_matching_loss(&net, &params, &real, &syn)?)?;
             let start = t(&host.concat(), &[42])?;
             let offset: Vec<f64> = (0..42).map(|i| val(i, 0.3, 2.9)).collect();
             let target = (&start + t(&offset, &[42])?)?;

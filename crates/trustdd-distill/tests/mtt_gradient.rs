@@ -5,15 +5,12 @@ mod common;
 
 use anyhow::Result;
 use candle_core::{Device, Tensor, Var};
+use common::wrap;
 use common::{fd_entry, randn, rel_err, tiny_net, FD_STEP, GRAD_REL_TOL};
 use trustdd_core::{ImageShape, TrustRng};
-use trustdd_distill::{second_order, trajectory_loss, DistillError, StudentLabels, StudentStep};
+use trustdd_distill::{second_order, trajectory_loss, StudentLabels, StudentStep};
 use trustdd_nn::Network;
 use trustdd_train::dsa::{Dsa, DsaConfig, DsaGroup};
-
-fn wrap(e: anyhow::Error) -> DistillError {
-    DistillError::Worker(e.to_string())
-}
 
 #[test]
 fn trajectory_loss_gradients_match_finite_differences() -> Result<()> {

@@ -6,10 +6,11 @@ mod common;
 
 use anyhow::Result;
 use candle_core::{Device, Tensor, Var};
+use common::wrap;
 use common::{randn, rel_err, tiny_net};
 use trustdd_core::{ImageShape, TrustRng};
 use trustdd_distill::{
-    second_order, trajectory_gradients, trajectory_loss, DistillError, StudentLabels, StudentStep,
+    second_order, trajectory_gradients, trajectory_loss, StudentLabels, StudentStep,
 };
 use trustdd_nn::Network;
 use trustdd_train::dsa::{Dsa, DsaConfig, DsaGroup};
@@ -17,10 +18,6 @@ use trustdd_train::dsa::{Dsa, DsaConfig, DsaGroup};
 /// Two independent evaluations of one derivative in f64 agree to rounding (≈1e-14 relative);
 /// 1e-8 is the bar, and a wrong term (a missing step, a sign, λ not carried) is O(1).
 const SAME: f64 = 1e-8;
-
-fn wrap(e: anyhow::Error) -> DistillError {
-    DistillError::Worker(e.to_string())
-}
 
 fn f64s(t: &Tensor) -> Result<Vec<f64>> {
     Ok(t.flatten_all()?.to_vec1::<f64>()?)

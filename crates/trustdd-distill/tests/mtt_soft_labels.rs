@@ -6,23 +6,20 @@ mod common;
 
 use anyhow::Result;
 use candle_core::{DType, Device, Tensor, Var};
+use common::wrap;
 use common::{fd_entry, randn, rel_err, tiny_arch, tiny_net, tiny_sampler, FD_STEP, GRAD_REL_TOL};
 use trustdd_core::{
     DatasetSampler, DistillContext, DistillObjective, ImageShape, Normalization, Preprocess,
     Silent, SyntheticLabels, SyntheticSet, TrustRng,
 };
 use trustdd_distill::{
-    load_set, save_set, second_order, trajectory_loss, DistillError, Mtt, MttConfig, SetMetadata,
-    StudentLabels, StudentStep, Trajectories,
+    load_set, save_set, second_order, trajectory_loss, Mtt, MttConfig, SetMetadata, StudentLabels,
+    StudentStep, Trajectories,
 };
 use trustdd_nn::Network;
 
 const CLASSES: usize = 2;
 const IPC: usize = 2;
-
-fn wrap(e: anyhow::Error) -> DistillError {
-    DistillError::Worker(e.to_string())
-}
 
 /// The tiny sampler, an f64 synthetic set drawn from it, and the rng after the draw.
 fn setup() -> Result<(DatasetSampler, SyntheticSet, TrustRng)> {

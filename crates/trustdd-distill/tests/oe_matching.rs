@@ -1,5 +1,6 @@
-//! The outlier-exposure branch of gradient matching (`MatchLoss::OutlierExposure`, TrustDD):
-//! one DC-OE step's loss and image update against an independent f64 computation.
+//! Gradient matching with uniform targets (`MatchTargets::Uniform`, TrustDD's outlier exposure
+//! when the set is an outlier set): one step's loss and image update against an independent f64
+//! computation.
 
 use anyhow::Result;
 use candle_core::{DType, Device, Tensor, Var};
@@ -8,7 +9,7 @@ use trustdd_core::{
     DatasetSampler, DistillContext, DistillObjective, ImageDataset, ImageShape, RealSampler,
     Silent, SyntheticLabels, SyntheticSet, TrustRng,
 };
-use trustdd_distill::{GradientMatching, GradientMatchingConfig, MatchLoss, COSINE_EPS};
+use trustdd_distill::{GradientMatching, GradientMatchingConfig, MatchTargets, COSINE_EPS};
 use trustdd_nn::{ArchConfig, Network};
 
 /// In-distribution classes K (the network's outputs); the outlier set has 2 groups.
@@ -85,16 +86,18 @@ fn outlier_exposure_matching_step_matches_an_independent_computation() -> Result
     };
     let arch = ArchConfig::Mlp { hidden: vec![] };
     let lr_img = 0.1;
-    let mut objective = GradientMatching::new(GradientMatchingConfig {
-        arch: arch.clone(),
-        real_batch: 3,
-        lr_img,
-        momentum: 0.0,
-        outer_loop: Some(1),
-        inner_loop: Some(1),
-        loss: MatchLoss::OutlierExposure { num_classes: K },
-        ..GradientMatchingConfig::default()
-    })?;
+    let mut objective = GradientMatching::with_targets(
+        GradientMatchingConfig {
+            arch: arch.clone(),
+            real_batch: 3,
+            lr_img,
+            momentum: 0.0,
+            outer_loop: Some(1),
+            inner_loop: Some(1),
+            ..GradientMatchingConfig::default()
+        },
+        MatchTargets::Uniform { outputs: K },
+    )?;
 
     // Replay the step's draws: the network from the first fork, then each group's real batch.
     let rng = TrustRng::new(5);

@@ -18,13 +18,13 @@
 
 mod arch;
 mod config;
-mod error;
 mod network;
 pub mod ops;
 mod params;
 
 pub use arch::{AlexNet, Architecture, ConvNet, LeNet, Mlp, ResNet18, Vgg11};
 pub use config::{Activation, ArchConfig, ConvNetConfig, NormKind, PoolKind};
-pub use error::{NnError, Result};
+// Every error here is a core one (candle, invalid parameter, shape, no gradient).
 pub use network::Network;
 pub use params::{Init, ParamCursor, ParamSpec};
+pub use trustdd_core::{Error, Result};

@@ -20,8 +20,7 @@ fn check_shapes(specs: &[ParamSpec], tensors: &[Tensor], what: &str) -> Result<(
             format!("{what}: number of tensors"),
             specs.len(),
             tensors.len(),
-        )
-        .into());
+        ));
     }
     for (spec, t) in specs.iter().zip(tensors) {
         if t.dims() != spec.shape.as_slice() {
@@ -29,8 +28,7 @@ fn check_shapes(specs: &[ParamSpec], tensors: &[Tensor], what: &str) -> Result<(
                 format!("{what} {}", spec.name),
                 format!("{:?}", spec.shape),
                 format!("{:?}", t.dims()),
-            )
-            .into());
+            ));
         }
     }
     Ok(())
@@ -196,9 +194,11 @@ impl Network {
     /// An invalid-parameter error for an empty list; candle errors for mixed dtypes or devices.
     pub fn flatten(params: &[Tensor]) -> Result<Tensor> {
         if params.is_empty() {
-            return Err(
-                Error::invalid("Network::flatten params", "[]", "at least one tensor").into(),
-            );
+            return Err(Error::invalid(
+                "Network::flatten params",
+                "[]",
+                "at least one tensor",
+            ));
         }
         let flat = params
             .iter()
@@ -218,8 +218,7 @@ impl Network {
                 "Network::unflatten flat vector",
                 format!("[{n}]"),
                 format!("{:?}", flat.dims()),
-            )
-            .into());
+            ));
         }
         let mut offset = 0;
         self.vars
@@ -250,13 +249,12 @@ impl Network {
 /// Errors if the parameters of `arch` in `dtype` cannot be allocated: a width of 5,000,000 asks
 /// for petabytes, and the allocator would abort the process instead of returning an error.
 fn check_size(arch: &dyn Architecture, dtype: DType, device: &Device) -> Result<()> {
-    let too_big = |bytes: String, limit: String| -> crate::NnError {
+    let too_big = |bytes: String, limit: String| -> trustdd_core::Error {
         Error::invalid(
             format!("network size of {} (its parameters)", arch.name()),
             bytes,
             limit,
         )
-        .into()
     };
     let mut bytes: usize = 0;
     for spec in arch.param_specs().iter().chain(arch.buffer_specs().iter()) {

@@ -105,8 +105,7 @@ impl<'a> ParamCursor<'a> {
                 "parameter cursor: tensors consumed by the forward pass",
                 self.params.len(),
                 self.next,
-            )
-            .into())
+            ))
         }
     }
 }

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
+use trustdd_core::CIFAR100_FINE_TO_COARSE;
 use trustdd_core::{Error, Result};
-use trustdd_data::CIFAR100_FINE_TO_COARSE;
 
 /// A partial map from a class to the class it flips to, as `source:target` pairs.
 ///

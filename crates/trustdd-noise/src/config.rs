@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use trustdd_core::{Error, NoNoise, NoiseModel, Result};
-use trustdd_data::data_dir_from_env;
 
 /// Where an asymmetric model's class map comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,15 +126,14 @@ impl NoiseConfig {
             Self::CifarN { labels, dir } => {
                 let dir = match dir {
                     Some(d) => d.clone(),
-                    None => data_dir_from_env()
-                        .ok_or_else(|| {
-                            Error::invalid(
-                                format!("{labels} label folder"),
-                                "unset",
-                                "TRUSTDD_DATA set (files in $TRUSTDD_DATA/cifar-n) or a folder",
-                            )
-                        })?
-                        .join(CIFAR_N_DIR),
+                    None => {
+                        return Err(Error::invalid(
+                            format!("{labels} label folder"),
+                            "unset",
+                            "a data folder holding cifar-n/ (NoiseConfig::with_data_dir; the \
+                             CLI passes --data-dir or $TRUSTDD_DATA)",
+                        ))
+                    }
                 };
                 Box::new(labels.model(&dir)?)
             }

@@ -3,8 +3,8 @@
 mod common;
 
 use common::{assert_binomial, balanced_labels, changed, corrupt, random_images};
+use trustdd_core::CIFAR100_FINE_TO_COARSE;
 use trustdd_core::{NoiseContext, NoiseModel};
-use trustdd_data::CIFAR100_FINE_TO_COARSE;
 use trustdd_noise::{
     apply_with_report, AsymMap, Asymmetric, ClassMap, InstanceDependent, KnownMap, Symmetric,
 };

@@ -1,27 +1,13 @@
-//! Errors of the OOD crate.
+//! The error unique to the OOD crate; every other error is a core one.
 
-/// Result alias for this crate.
-pub type Result<T, E = OodError> = std::result::Result<T, E>;
+pub use trustdd_core::Result;
 
-/// What can go wrong while generating outliers, distilling or evaluating OOD detection.
+/// What only the OOD crate can get wrong. It reaches callers as
+/// [`trustdd_core::Error::Strategy`] named `"ood"`; `Error::downcast_ref::<OodError>()` gets it
+/// back.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OodError {
-    /// A tensor operation failed inside candle.
-    #[error(transparent)]
-    Candle(#[from] candle_core::Error),
-    /// A core error: invalid parameter, shape mismatch, empty class, ...
-    #[error(transparent)]
-    Core(#[from] trustdd_core::Error),
-    /// Building or running a network failed.
-    #[error(transparent)]
-    Nn(#[from] trustdd_nn::NnError),
-    /// Training failed.
-    #[error(transparent)]
-    Train(#[from] trustdd_train::TrainError),
-    /// Distillation, saving or loading failed.
-    #[error(transparent)]
-    Distill(#[from] trustdd_distill::DistillError),
     /// An item of a generator spec string (for example `"jigsaw:x"`) could not be parsed.
     #[error("outlier generator spec item {item:?}: {expected}")]
     Spec {
@@ -30,26 +16,10 @@ pub enum OodError {
         /// What would have been accepted.
         expected: String,
     },
-    /// A set of scores or images that must hold something is empty.
-    #[error("{what} is empty")]
-    Empty {
-        /// What was empty (for example "in-distribution scores").
-        what: String,
-    },
 }
 
-impl OodError {
-    /// Shorthand for an invalid-parameter core error.
-    pub(crate) fn invalid(
-        name: impl Into<String>,
-        value: impl std::fmt::Display,
-        expected: impl Into<String>,
-    ) -> Self {
-        OodError::Core(trustdd_core::Error::invalid(name, value, expected))
-    }
-
-    /// Shorthand for [`OodError::Empty`].
-    pub(crate) fn empty(what: impl Into<String>) -> Self {
-        OodError::Empty { what: what.into() }
+impl From<OodError> for trustdd_core::Error {
+    fn from(e: OodError) -> Self {
+        trustdd_core::Error::strategy("ood", e)
     }
 }

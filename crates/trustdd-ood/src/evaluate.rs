@@ -3,7 +3,7 @@
 
 use crate::metrics::misclassification_auroc;
 use crate::report::{summarise, ArchOod, MeanStd, OodReport};
-use crate::{ood_metrics, scores, OeSource, OodError, OodSet, Result, ScoreKind};
+use crate::{ood_metrics, scores, OeSource, OodSet, Result, ScoreKind};
 use candle_core::{DType, Device, Tensor, D};
 use serde::{Deserialize, Serialize};
 use trustdd_core::{ImageDataset, Progress, ProgressEvent, SyntheticLabels, SyntheticSet};
@@ -44,17 +44,21 @@ impl OodEvalConfig {
     pub fn validate(&self) -> Result<()> {
         self.eval.validate()?;
         if !(self.lambda.is_finite() && self.lambda >= 0.0) {
-            return Err(OodError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "lambda",
                 self.lambda,
                 "a finite number ≥ 0",
             ));
         }
         if self.scores.is_empty() {
-            return Err(OodError::invalid("scores", "[]", "at least one score kind"));
+            return Err(trustdd_core::Error::invalid(
+                "scores",
+                "[]",
+                "at least one score kind",
+            ));
         }
         if !(self.temperature.is_finite() && self.temperature > 0.0) {
-            return Err(OodError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "temperature",
                 self.temperature,
                 "a positive finite number",
@@ -96,7 +100,7 @@ fn logits_of(
 /// Emits each run's `"train"` events and `("evaluate", runs done, total, [acc])`.
 ///
 /// # Errors
-/// Invalid config; [`OodError::Empty`] for no OOD set; a shape error when the images of `syn`,
+/// Invalid config; [`trustdd_core::Error::Empty`] for no OOD set; a shape error when the images of `syn`,
 /// `outliers` or an OOD set do not match `test`; training and network errors.
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate_ood(
@@ -111,7 +115,7 @@ pub fn evaluate_ood(
 ) -> Result<OodReport> {
     config.validate()?;
     if ood_sets.is_empty() {
-        return Err(OodError::empty("list of OOD sets"));
+        return Err(trustdd_core::Error::empty("list of OOD sets"));
     }
     let shape = test.shape();
     for (what, dims) in std::iter::once(("synthetic images".to_string(), syn.images.dims()))
@@ -127,8 +131,7 @@ pub fn evaluate_ood(
                 format!("{what} image shape vs test set"),
                 shape,
                 format!("{:?}", dims.get(1..).unwrap_or(&[])),
-            )
-            .into());
+            ));
         }
     }
     let source: Box<dyn TrainSource> = match outliers {
@@ -169,7 +172,7 @@ pub fn evaluate_ood(
             )?;
             let test_logits = logits_of(&net, test.len(), batch, device, &|start, len| {
                 let ids: Vec<usize> = (start..start + len).collect();
-                Ok(test.batch(&ids, device)?)
+                test.batch(&ids, device)
             })?;
             let predicted: Vec<u32> = test_logits.argmax(D::Minus1)?.to_vec1()?;
             let correct: Vec<bool> = predicted

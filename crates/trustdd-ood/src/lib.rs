@@ -3,9 +3,9 @@
 //! - [`generators`]: pseudo-outlier corruptions ([`trustdd_core::OutlierGenerator`]s) and
 //!   [`GeneratorList`] with its spec parser (`"poe"`, `"jigsaw:4,pixelate:0.25"`).
 //! - [`PseudoOutlierSampler`]: a [`trustdd_core::RealSampler`] whose "class" `g` is real images
-//!   corrupted by generator `g`, so the existing objectives distil the outlier set S_o
-//!   ([`init_outlier_set`], [`distill_outliers`], [`outlier_gradient_matching_config`]), saved
-//!   beside S ([`save_outliers`] / [`load_outliers`]).
+//!   corrupted by generator `g`, so any objective distils the outlier set S_o from it (the
+//!   pipeline, `trustdd-pipeline`, composes that: this crate depends on no other strategy
+//!   crate).
 //! - [`oe_loss`], and [`OeSource`]: training on S with `CE + λ·L_OE` on S_o through the ordinary
 //!   training loop.
 //! - [`scores()`] (MSP, MaxLogit, Energy), [`metrics`] (AUROC, AUPR-In/Out, FPR95, as
@@ -25,7 +25,6 @@ pub mod generators;
 pub mod metrics;
 mod oe;
 mod ood_sets;
-mod outlier_set;
 mod report;
 mod sampler;
 mod scores;
@@ -37,10 +36,6 @@ pub use generators::{GeneratorList, Invert, Jigsaw, Mix, Pixelate, Speckle, POE_
 pub use metrics::{ood_metrics, OodMetrics};
 pub use oe::oe_loss;
 pub use ood_sets::OodSet;
-pub use outlier_set::{
-    distill_outliers, init_outlier_set, load_outliers, outlier_gradient_matching_config,
-    outlier_ipc, save_outliers, OUTLIER_FILE,
-};
 pub use report::{ArchOod, MeanStd, MetricsSummary, OodReport, ScoreOod, SetOod};
 pub use sampler::PseudoOutlierSampler;
 pub use scores::{scores, ScoreKind};

@@ -1,7 +1,7 @@
 //! OOD-detection metrics with in-distribution as the positive class, in percent
 //! (ALGORITHMS.md §7), with ties handled exactly as scikit-learn.
 
-use crate::{OodError, Result};
+use crate::Result;
 use serde::{Deserialize, Serialize};
 
 /// The four OOD-detection figures for one (ID, OOD) pair of score sets, in percent.
@@ -27,12 +27,16 @@ fn curve(pos: &[f64], neg: &[f64]) -> Result<Vec<(usize, usize)>> {
         } else {
             "negative"
         };
-        return Err(OodError::empty(format!(
+        return Err(trustdd_core::Error::empty(format!(
             "{which} (in- or out-of-distribution) scores"
         )));
     }
     if let Some(bad) = pos.iter().chain(neg).find(|s| s.is_nan()) {
-        return Err(OodError::invalid("OOD score", bad, "a number (not NaN)"));
+        return Err(trustdd_core::Error::invalid(
+            "OOD score",
+            bad,
+            "a number (not NaN)",
+        ));
     }
     let mut all: Vec<(f64, bool)> = pos.iter().map(|&s| (s, true)).collect();
     all.extend(neg.iter().map(|&s| (s, false)));
@@ -58,7 +62,7 @@ fn curve(pos: &[f64], neg: &[f64]) -> Result<Vec<(usize, usize)>> {
 /// (a tie between a positive and a negative counts one half).
 ///
 /// # Errors
-/// [`OodError::Empty`] when either set is empty; an invalid-parameter error for a NaN score.
+/// [`trustdd_core::Error::Empty`] when either set is empty; an invalid-parameter error for a NaN score.
 pub fn auroc(pos: &[f64], neg: &[f64]) -> Result<f64> {
     let (p, n) = (pos.len() as f64, neg.len() as f64);
     let (mut area, mut prev) = (0.0, (0usize, 0usize));
@@ -106,7 +110,7 @@ pub fn fpr_at_95_tpr(id: &[f64], ood: &[f64]) -> Result<f64> {
 /// (higher = more in-distribution).
 ///
 /// # Errors
-/// [`OodError::Empty`] when either set is empty; an invalid-parameter error for a NaN score.
+/// [`trustdd_core::Error::Empty`] when either set is empty; an invalid-parameter error for a NaN score.
 pub fn ood_metrics(id: &[f64], ood: &[f64]) -> Result<OodMetrics> {
     let neg = |v: &[f64]| v.iter().map(|s| -s).collect::<Vec<_>>();
     Ok(OodMetrics {
@@ -121,7 +125,7 @@ pub fn ood_metrics(id: &[f64], ood: &[f64]) -> Result<OodMetrics> {
 /// samples, ranked by their confidence `scores`.
 ///
 /// # Errors
-/// [`OodError::Empty`] when every sample is correct or every one is wrong (the AUROC is then
+/// [`trustdd_core::Error::Empty`] when every sample is correct or every one is wrong (the AUROC is then
 /// undefined); a shape error when the lengths differ.
 pub fn misclassification_auroc(scores: &[f64], correct: &[bool]) -> Result<f64> {
     if scores.len() != correct.len() {
@@ -129,8 +133,7 @@ pub fn misclassification_auroc(scores: &[f64], correct: &[bool]) -> Result<f64> 
             "correctness flags for scores",
             scores.len(),
             correct.len(),
-        )
-        .into());
+        ));
     }
     let pick = |want: bool| -> Vec<f64> {
         scores
@@ -237,15 +240,15 @@ mod tests {
         assert_eq!(a.unwrap(), 75.0);
         assert!(matches!(
             misclassification_auroc(&[0.9, 0.7], &[true, true]),
-            Err(OodError::Empty { .. })
+            Err(trustdd_core::Error::Empty { .. })
         ));
         assert!(matches!(
             ood_metrics(&[], &[1.0]),
-            Err(OodError::Empty { .. })
+            Err(trustdd_core::Error::Empty { .. })
         ));
         assert!(matches!(
             ood_metrics(&[1.0], &[]),
-            Err(OodError::Empty { .. })
+            Err(trustdd_core::Error::Empty { .. })
         ));
         assert!(ood_metrics(&[f64::NAN], &[1.0]).is_err());
     }

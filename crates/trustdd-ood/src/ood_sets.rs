@@ -1,6 +1,6 @@
 //! [`OodSet`]: out-of-distribution test images as network inputs, and their builders.
 
-use crate::{GeneratorList, OodError, Result};
+use crate::{GeneratorList, Result};
 use candle_core::{Device, Tensor};
 use trustdd_core::{ImageDataset, ImageShape, OutlierGenerator, Preprocess, TrustRng};
 
@@ -24,7 +24,7 @@ impl OodSet {
     /// ([`OodSet::from_dataset`]).
     ///
     /// # Errors
-    /// [`OodError::Spec`] for a bad generator spec; builder errors.
+    /// [`crate::OodError::Spec`] (inside a strategy error) for a bad generator spec; builder errors.
     pub fn builtin(
         spec: &str,
         test: &ImageDataset,
@@ -48,11 +48,11 @@ impl OodSet {
     /// Wraps images already in network-input space.
     ///
     /// # Errors
-    /// A shape error unless `images` is 4-D; [`OodError::Empty`] for no image.
+    /// A shape error unless `images` is 4-D; [`trustdd_core::Error::Empty`] for no image.
     pub fn new(name: impl Into<String>, images: Tensor) -> Result<Self> {
         let name = name.into();
         if images.dims4()?.0 == 0 {
-            return Err(OodError::empty(format!("OOD set {name:?}")));
+            return Err(trustdd_core::Error::empty(format!("OOD set {name:?}")));
         }
         Ok(Self { name, images })
     }
@@ -71,7 +71,7 @@ impl OodSet {
     /// Hendrycks et al.'s outlier exposure), then `preprocess`; named `"gaussian"`.
     ///
     /// # Errors
-    /// [`OodError::Empty`] for `n = 0`; preprocessing errors.
+    /// [`trustdd_core::Error::Empty`] for `n = 0`; preprocessing errors.
     pub fn gaussian_noise(
         n: usize,
         shape: ImageShape,
@@ -107,7 +107,7 @@ impl OodSet {
         device: &Device,
     ) -> Result<Self> {
         if n == 0 {
-            return Err(OodError::empty(format!("OOD set {name:?}")));
+            return Err(trustdd_core::Error::empty(format!("OOD set {name:?}")));
         }
         let raw = Tensor::from_vec(pixels, shape.batch_dims(n), device)?.clamp(0f32, 1f32)?;
         Self::new(name, preprocess.apply(&raw)?)
@@ -117,7 +117,7 @@ impl OodSet {
     /// preprocessed with `test`'s preprocess; named `"corrupt-<generator name>"`.
     ///
     /// # Errors
-    /// [`OodError::Empty`] for an empty dataset; generator errors.
+    /// [`trustdd_core::Error::Empty`] for an empty dataset; generator errors.
     pub fn corrupted(
         test: &ImageDataset,
         generator: &dyn OutlierGenerator,
@@ -130,11 +130,11 @@ impl OodSet {
             .chunks(CHUNK)
             .map(|chunk| {
                 let raw = generator.generate(&test.raw_batch(chunk, device)?, rng)?;
-                Ok(test.preprocess().apply(&raw)?)
+                test.preprocess().apply(&raw)
             })
             .collect::<Result<Vec<_>>>()?;
         if parts.is_empty() {
-            return Err(OodError::empty(format!("OOD set {name:?}")));
+            return Err(trustdd_core::Error::empty(format!("OOD set {name:?}")));
         }
         Self::new(name, Tensor::cat(&parts, 0)?)
     }
@@ -145,7 +145,7 @@ impl OodSet {
     ///
     /// # Errors
     /// A shape error naming both shapes unless `dataset`'s `C×H×W` equals `id_shape`;
-    /// [`OodError::Empty`] for an empty dataset.
+    /// [`trustdd_core::Error::Empty`] for an empty dataset.
     pub fn from_dataset(
         dataset: &ImageDataset,
         id_shape: ImageShape,
@@ -160,16 +160,18 @@ impl OodSet {
                 ),
                 id_shape,
                 dataset.shape(),
-            )
-            .into());
+            ));
         }
         let ids: Vec<usize> = (0..dataset.len()).collect();
         let parts = ids
             .chunks(CHUNK)
-            .map(|chunk| Ok(preprocess.apply(&dataset.raw_batch(chunk, device)?)?))
+            .map(|chunk| preprocess.apply(&dataset.raw_batch(chunk, device)?))
             .collect::<Result<Vec<_>>>()?;
         if parts.is_empty() {
-            return Err(OodError::empty(format!("OOD set {:?}", dataset.name())));
+            return Err(trustdd_core::Error::empty(format!(
+                "OOD set {:?}",
+                dataset.name()
+            )));
         }
         Self::new(dataset.name(), Tensor::cat(&parts, 0)?)
     }
@@ -245,13 +247,14 @@ mod tests {
             .unwrap()
             .is_none());
         assert!(matches!(
-            OodSet::builtin("corrupt:blur", &test, &mut rng, &Device::Cpu),
-            Err(OodError::Spec { .. })
+            OodSet::builtin("corrupt:blur", &test, &mut rng, &Device::Cpu)
+                .map_err(|e| e.downcast_ref::<crate::OodError>().is_some()),
+            Err(true)
         ));
         let empty = Tensor::zeros((0, 1, 2, 2), candle_core::DType::F32, &Device::Cpu).unwrap();
         assert!(matches!(
             OodSet::new("e", empty),
-            Err(OodError::Empty { .. })
+            Err(trustdd_core::Error::Empty { .. })
         ));
     }
 }

@@ -1,14 +1,14 @@
 //! [`PseudoOutlierSampler`]: real images turned into pseudo-outliers, served as "classes".
 
-use crate::{GeneratorList, OodError, Result};
+use crate::{GeneratorList, Result};
 use candle_core::{Device, Tensor};
 use std::sync::Arc;
 use trustdd_core::{Error, ImageShape, Preprocess, RealSampler, TrustRng};
 
 /// A [`RealSampler`] whose "class" `g` is random real images of ANY class, corrupted by generator
 /// `g` of a [`GeneratorList`]: the data an outlier set S_o is distilled from, by any existing
-/// objective (DM matches embedding means per generator group; gradient matching with
-/// [`MatchLoss::OutlierExposure`](trustdd_distill::GradientMatchingConfig) matches ∇θ L_OE).
+/// objective (DM matches embedding means per generator group; gradient matching with uniform
+/// targets matches ∇θ L_OE).
 ///
 /// Real images come as network inputs from the inner sampler, are mapped back to pixels with the
 /// dataset's [`Preprocess::invert`] (clamped to [0, 1]), corrupted, and preprocessed again.
@@ -42,7 +42,7 @@ impl PseudoOutlierSampler {
     /// `preprocess` must be the one that made `inner`'s network inputs (the dataset's).
     ///
     /// # Errors
-    /// [`OodError::Empty`] when `inner` serves no sample.
+    /// [`trustdd_core::Error::Empty`] when `inner` serves no sample.
     pub fn new(
         inner: Arc<dyn RealSampler>,
         generators: GeneratorList,
@@ -56,7 +56,11 @@ impl PseudoOutlierSampler {
         pool.dedup();
         let stride = match pool.last() {
             Some(&max) => max + 1,
-            None => return Err(OodError::empty("real sampler for pseudo-outliers")),
+            None => {
+                return Err(trustdd_core::Error::empty(
+                    "real sampler for pseudo-outliers",
+                ))
+            }
         };
         let members = (0..generators.len())
             .map(|g| pool.iter().map(|&i| g * stride + i).collect())

@@ -1,6 +1,6 @@
 //! OOD scores from logits (ALGORITHMS.md §7): higher means more in-distribution.
 
-use crate::{OodError, Result};
+use crate::Result;
 use candle_core::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -42,10 +42,10 @@ fn log_sum_exp(row: &[f64], t: f64) -> f64 {
 ///
 /// # Errors
 /// An invalid-parameter error for a non-positive or non-finite temperature (with Energy), or
-/// for logits that are not `N×K` with `K ≥ 1`; [`OodError::Empty`] for `N = 0`.
+/// for logits that are not `N×K` with `K ≥ 1`; [`trustdd_core::Error::Empty`] for `N = 0`.
 pub fn scores(logits: &Tensor, kind: ScoreKind, temperature: f64) -> Result<Vec<f64>> {
     if kind == ScoreKind::Energy && !(temperature.is_finite() && temperature > 0.0) {
-        return Err(OodError::invalid(
+        return Err(trustdd_core::Error::invalid(
             "energy temperature",
             temperature,
             "a positive finite number",
@@ -53,10 +53,14 @@ pub fn scores(logits: &Tensor, kind: ScoreKind, temperature: f64) -> Result<Vec<
     }
     let (n, k) = logits.dims2()?;
     if n == 0 {
-        return Err(OodError::empty("logits for OOD scores"));
+        return Err(trustdd_core::Error::empty("logits for OOD scores"));
     }
     if k == 0 {
-        return Err(OodError::invalid("logit classes", 0, "at least 1"));
+        return Err(trustdd_core::Error::invalid(
+            "logit classes",
+            0,
+            "at least 1",
+        ));
     }
     let rows = logits.to_dtype(DType::F64)?.to_vec2::<f64>()?;
     Ok(rows
@@ -103,12 +107,12 @@ mod tests {
         assert_eq!(scores(&big, ScoreKind::Energy, 1.0).unwrap(), vec![1000.0]);
         assert!(matches!(
             scores(&z, ScoreKind::Energy, 0.0),
-            Err(OodError::Core(trustdd_core::Error::InvalidParameter { .. }))
+            Err(trustdd_core::Error::InvalidParameter { .. })
         ));
         let empty = Tensor::zeros((0, 3), DType::F32, &Device::Cpu).unwrap();
         assert!(matches!(
             scores(&empty, ScoreKind::Msp, 1.0),
-            Err(OodError::Empty { .. })
+            Err(trustdd_core::Error::Empty { .. })
         ));
     }
 }

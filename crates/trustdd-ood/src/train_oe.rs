@@ -1,7 +1,7 @@
 //! Training on distilled data with outlier exposure: `L = CE(f(S), y) + λ·L_OE(f(S_o))`,
 //! through the ordinary training loop.
 
-use crate::{OodError, Result};
+use crate::Result;
 use candle_core::{DType, Device, Tensor};
 use trustdd_core::{ImageShape, SyntheticLabels, SyntheticSet};
 use trustdd_train::{Targets, TrainSource};
@@ -37,10 +37,10 @@ impl OeSource {
     ///
     /// # Errors
     /// An invalid-parameter error for a negative or non-finite `lambda`; a shape error when the
-    /// image shapes differ; [`OodError::Empty`] when either set is empty.
+    /// image shapes differ; [`trustdd_core::Error::Empty`] when either set is empty.
     pub fn new(syn: &SyntheticSet, outliers: &SyntheticSet, lambda: f64) -> Result<Self> {
         if !(lambda.is_finite() && lambda >= 0.0) {
-            return Err(OodError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "lambda (OE weight)",
                 lambda,
                 "a finite number ≥ 0",
@@ -51,15 +51,16 @@ impl OeSource {
         let images_out = outliers.images.as_tensor().detach();
         let (n_in, n_out) = (images_in.dim(0)?, images_out.dim(0)?);
         if n_in == 0 || n_out == 0 || k == 0 {
-            return Err(OodError::empty("synthetic or outlier set for OE training"));
+            return Err(trustdd_core::Error::empty(
+                "synthetic or outlier set for OE training",
+            ));
         }
         if images_in.dims()[1..] != images_out.dims()[1..] {
             return Err(trustdd_core::Error::shape(
                 "outlier image shape vs synthetic images",
                 format!("{:?}", &images_in.dims()[1..]),
                 format!("{:?}", &images_out.dims()[1..]),
-            )
-            .into());
+            ));
         }
         let label_probs = match &syn.labels {
             SyntheticLabels::Hard(labels) => {
@@ -102,8 +103,7 @@ impl TrainSource for OeSource {
                 what: "OE training example index".into(),
                 requested: bad + 1,
                 available: n,
-            }
-            .into());
+            });
         }
         let k = self.num_classes;
         let b = ids.len() as f64;
@@ -191,7 +191,7 @@ mod tests {
         for bad in [-0.1, f64::NAN] {
             assert!(matches!(
                 OeSource::new(&syn, &outliers, bad),
-                Err(OodError::Core(trustdd_core::Error::InvalidParameter { .. }))
+                Err(trustdd_core::Error::InvalidParameter { .. })
             ));
         }
         assert!(source.batch(&[4], &Device::Cpu).is_err());

@@ -14,11 +14,14 @@ enum Kind {
 /// An error reduced to its kind (`None`: an unexpected kind) and message.
 type Failure = (Option<Kind>, String);
 
-fn ood(e: OodError) -> Failure {
+fn ood(e: trustdd_core::Error) -> Failure {
     let kind = match &e {
-        OodError::Core(trustdd_core::Error::InvalidParameter { .. }) => Some(Kind::Invalid),
-        OodError::Spec { .. } => Some(Kind::Spec),
-        OodError::Empty { .. } => Some(Kind::Empty),
+        trustdd_core::Error::InvalidParameter { .. } => Some(Kind::Invalid),
+        trustdd_core::Error::Empty { .. } => Some(Kind::Empty),
+        // The crate's own error keeps its type inside the core one.
+        e if matches!(e.downcast_ref::<OodError>(), Some(OodError::Spec { .. })) => {
+            Some(Kind::Spec)
+        }
         _ => None,
     };
     (kind, e.to_string())

@@ -4,11 +4,10 @@ mod common;
 
 use candle_core::Device;
 use common::{preprocess, sampler, tiny_dataset};
-use trustdd_core::{ImageShape, Silent, SyntheticSet, TrustRng};
+use trustdd_core::{ImageShape, RealSampler, Silent, SyntheticSet, TrustRng};
 use trustdd_nn::ArchConfig;
 use trustdd_ood::{
-    evaluate_ood, init_outlier_set, GeneratorList, Invert, OodError, OodEvalConfig, OodSet,
-    PseudoOutlierSampler, ScoreKind,
+    evaluate_ood, GeneratorList, Invert, OodEvalConfig, OodSet, PseudoOutlierSampler, ScoreKind,
 };
 use trustdd_train::{evaluate_synthetic, EvalConfig, Targets, TrainConfig};
 
@@ -80,7 +79,8 @@ fn evaluate_ood_reports_every_set_and_score_and_matches_evaluate_synthetic() -> 
     // With outlier exposure.
     let gens = GeneratorList::poe();
     let po = PseudoOutlierSampler::new(real.clone(), gens, preprocess(), 5)?;
-    let outliers = init_outlier_set(&po, 2, 2, &mut rng)?;
+    // S_o as the pipeline sizes it: 2 classes × IPC 2 images over the generator groups.
+    let outliers = SyntheticSet::from_real(&po, 4usize.div_ceil(po.num_classes()), &mut rng)?;
     let oe = evaluate_ood(
         &syn,
         Some(&outliers),
@@ -99,7 +99,7 @@ fn evaluate_ood_reports_every_set_and_score_and_matches_evaluate_synthetic() -> 
     // Errors: no OOD set, a mismatched OOD set, a bad temperature.
     assert!(matches!(
         evaluate_ood(&syn, None, &test, &[], &cfg, 0, &Device::Cpu, &Silent),
-        Err(OodError::Empty { .. })
+        Err(trustdd_core::Error::Empty { .. })
     ));
     let wrong = OodSet::uniform_noise(
         2,

@@ -1,6 +1,6 @@
 //! Test accuracy and the evaluation protocol of a distilled set (ALGORITHMS.md §2).
 
-use crate::{train, Result, Targets, TensorSource, TrainConfig, TrainError};
+use crate::{train, Result, Targets, TensorSource, TrainConfig};
 use candle_core::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 use trustdd_core::{ImageDataset, ImageShape, Progress, ProgressEvent, TrustRng};
@@ -20,7 +20,7 @@ pub fn accuracy(
     device: &Device,
 ) -> Result<f64> {
     if test.is_empty() || batch_size == 0 {
-        return Err(TrainError::invalid(
+        return Err(trustdd_core::Error::invalid(
             "accuracy test set size / batch size",
             format!("{} / {batch_size}", test.len()),
             "both at least 1",
@@ -78,17 +78,21 @@ impl EvalConfig {
     /// training config.
     pub fn validate(&self) -> Result<()> {
         if self.architectures.is_empty() {
-            return Err(TrainError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "eval architectures",
                 "[]",
                 "at least one",
             ));
         }
         if self.runs == 0 {
-            return Err(TrainError::invalid("eval runs", 0, "at least 1"));
+            return Err(trustdd_core::Error::invalid("eval runs", 0, "at least 1"));
         }
         if self.test_batch_size == 0 {
-            return Err(TrainError::invalid("eval test_batch_size", 0, "at least 1"));
+            return Err(trustdd_core::Error::invalid(
+                "eval test_batch_size",
+                0,
+                "at least 1",
+            ));
         }
         self.train.validate()
     }
@@ -161,7 +165,7 @@ pub fn evaluate_synthetic(
     let source = TensorSource::new(images, targets.clone())?;
     let shape = test.shape();
     if crate::TrainSource::image_shape(&source) != shape {
-        return Err(TrainError::shape(
+        return Err(trustdd_core::Error::shape(
             "distilled image shape vs test set",
             shape,
             crate::TrainSource::image_shape(&source),

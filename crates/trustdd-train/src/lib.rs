@@ -10,14 +10,13 @@
 #![deny(missing_docs)]
 
 pub mod dsa;
-mod error;
 mod evaluate;
 mod sgd;
 mod source;
 mod targets;
 mod train;
 
-pub use error::{Result, TrainError};
+// Every error here is a core one (candle, invalid parameter, shape, no gradient).
 pub use evaluate::{
     accuracy, evaluate_synthetic, evaluation_network, mean_std, ArchEval, EvalConfig, EvalReport,
 };
@@ -25,3 +24,4 @@ pub use sgd::{Sgd, SgdConfig};
 pub use source::{TensorSource, TrainSource};
 pub use targets::{soft_cross_entropy, Targets};
 pub use train::{train, TrainConfig, TrainReport};
+pub use trustdd_core::{Error, Result};

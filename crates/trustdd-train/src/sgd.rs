@@ -1,6 +1,6 @@
 //! SGD with momentum and weight decay over `Var`s, with PyTorch's semantics.
 
-use crate::{Result, TrainError};
+use crate::Result;
 use candle_core::{backprop::GradStore, Tensor, Var};
 use serde::{Deserialize, Serialize};
 
@@ -23,17 +23,21 @@ impl SgdConfig {
     /// An invalid-parameter error naming the field.
     pub fn validate(&self) -> Result<()> {
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(TrainError::invalid("lr", self.lr, "a finite number > 0"));
+            return Err(trustdd_core::Error::invalid(
+                "lr",
+                self.lr,
+                "a finite number > 0",
+            ));
         }
         if !(0.0..1.0).contains(&self.momentum) {
-            return Err(TrainError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "momentum",
                 self.momentum,
                 "a number in [0, 1)",
             ));
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(TrainError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "weight_decay",
                 self.weight_decay,
                 "a finite number >= 0",
@@ -77,7 +81,7 @@ impl Sgd {
     /// A shape error when the number of names differs from the number of parameters.
     pub fn with_names(mut self, names: Vec<String>) -> Result<Self> {
         if names.len() != self.vars.len() {
-            return Err(TrainError::shape(
+            return Err(trustdd_core::Error::shape(
                 "sgd parameter names",
                 self.vars.len(),
                 names.len(),

@@ -1,6 +1,6 @@
 //! Where training batches come from: a (large) image dataset or tensors already in memory.
 
-use crate::{Result, Targets, TrainError};
+use crate::{Result, Targets};
 use candle_core::{Device, Tensor};
 use trustdd_core::{ImageDataset, ImageShape};
 
@@ -51,7 +51,7 @@ impl TensorSource {
     pub fn new(images: &Tensor, targets: Targets) -> Result<Self> {
         let n = images.dims4()?.0;
         if targets.len() != n {
-            return Err(TrainError::shape(
+            return Err(trustdd_core::Error::shape(
                 "targets for the images",
                 n,
                 targets.len(),
@@ -89,8 +89,7 @@ impl TrainSource for TensorSource {
                 what: "tensor source example index".into(),
                 requested: bad + 1,
                 available: n,
-            }
-            .into());
+            });
         }
         let host: Vec<u32> = ids.iter().map(|&i| i as u32).collect();
         let index = Tensor::from_vec(host, ids.len(), self.images.device())?;

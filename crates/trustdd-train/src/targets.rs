@@ -1,6 +1,6 @@
 //! Training targets (hard labels or soft distributions) and the cross-entropy losses on them.
 
-use crate::{Result, TrainError};
+use crate::Result;
 use candle_core::{DType, Device, Tensor, D};
 
 /// What a batch of logits is trained towards.
@@ -74,13 +74,21 @@ impl Targets {
     pub fn loss(&self, logits: &Tensor) -> Result<Tensor> {
         let (n, k) = logits.dims2()?;
         if self.len() != n {
-            return Err(TrainError::shape("targets for logits", n, self.len()));
+            return Err(trustdd_core::Error::shape(
+                "targets for logits",
+                n,
+                self.len(),
+            ));
         }
         match self {
             Targets::Hard(labels) => Ok(candle_nn::loss::cross_entropy(logits, labels)?),
             Targets::Soft(probs) => {
                 if probs.dim(1)? != k {
-                    return Err(TrainError::shape("soft target classes", k, probs.dim(1)?));
+                    return Err(trustdd_core::Error::shape(
+                        "soft target classes",
+                        k,
+                        probs.dim(1)?,
+                    ));
                 }
                 soft_cross_entropy(logits, probs)
             }

@@ -1,7 +1,7 @@
 //! The training loop: shuffled mini-batches, optional DSA, SGD with step decay.
 
 use crate::dsa::{Dsa, DsaConfig};
-use crate::{Result, Sgd, SgdConfig, TrainError, TrainSource};
+use crate::{Result, Sgd, SgdConfig, TrainSource};
 use candle_core::Device;
 use serde::{Deserialize, Serialize};
 use trustdd_core::{Progress, ProgressEvent, TrustRng};
@@ -63,10 +63,10 @@ impl TrainConfig {
     /// `1..epochs`, a decay factor outside (0, 1], or an invalid DSA config.
     pub fn validate(&self) -> Result<()> {
         if self.epochs == 0 {
-            return Err(TrainError::invalid("epochs", 0, "at least 1"));
+            return Err(trustdd_core::Error::invalid("epochs", 0, "at least 1"));
         }
         if self.batch_size == 0 {
-            return Err(TrainError::invalid("batch_size", 0, "at least 1"));
+            return Err(trustdd_core::Error::invalid("batch_size", 0, "at least 1"));
         }
         self.sgd(self.lr).validate()?;
         if let Some(&e) = self
@@ -74,7 +74,7 @@ impl TrainConfig {
             .iter()
             .find(|&&e| e == 0 || e >= self.epochs)
         {
-            return Err(TrainError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "lr_decay_epochs",
                 e,
                 format!(
@@ -84,7 +84,7 @@ impl TrainConfig {
             ));
         }
         if !(self.lr_decay_factor > 0.0 && self.lr_decay_factor <= 1.0) {
-            return Err(TrainError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "lr_decay_factor",
                 self.lr_decay_factor,
                 "a number in (0, 1]",
@@ -127,7 +127,7 @@ pub struct TrainReport {
 /// Reports `("train", epoch, epochs, [loss, acc])` to `progress` after every epoch.
 ///
 /// # Errors
-/// Invalid configuration or an empty source; [`TrainError::NoGradient`] when a parameter got
+/// Invalid configuration or an empty source; [`trustdd_core::Error::NoGradient`] when a parameter got
 /// no gradient; any tensor or network error.
 pub fn train(
     net: &mut Network,
@@ -139,7 +139,7 @@ pub fn train(
 ) -> Result<TrainReport> {
     config.validate()?;
     if source.is_empty() {
-        return Err(TrainError::invalid(
+        return Err(trustdd_core::Error::invalid(
             "training source size",
             0,
             "at least 1 example",
@@ -187,9 +187,9 @@ pub fn train(
             let loss = targets.loss(&logits)?;
             let missing = sgd.step(&loss.backward()?)?;
             if !missing.is_empty() {
-                return Err(TrainError::NoGradient {
+                return Err(trustdd_core::Error::NoGradient {
                     context: format!("train epoch {epoch}"),
-                    names: missing,
+                    what: format!("parameter(s) {missing:?}"),
                 });
             }
             loss_sum +=

@@ -14,7 +14,7 @@
 //!   40%): such a class holds two modes of similar size, the proxy cannot make its losses
 //!   bimodal, the guard fires, and a quantile alone would trust most of the wrong half.
 
-use crate::error::{Result, TrustError};
+use crate::error::Result;
 use crate::gmm::{Gmm2, GmmConfig};
 use serde::{Deserialize, Serialize};
 
@@ -63,17 +63,25 @@ impl SplitConfig {
                 Ok(())
             } else {
                 let range = if open_low { "(0, 1]" } else { "[0, 1]" };
-                Err(TrustError::invalid(name, v, format!("a number in {range}")))
+                Err(trustdd_core::Error::invalid(
+                    name,
+                    v,
+                    format!("a number in {range}"),
+                ))
             }
         };
         if !(self.tau.is_finite() && self.tau > 0.0 && self.tau < 1.0) {
-            return Err(TrustError::invalid("tau", self.tau, "a number in (0, 1)"));
+            return Err(trustdd_core::Error::invalid(
+                "tau",
+                self.tau,
+                "a number in (0, 1)",
+            ));
         }
         unit("min_mean_gap", self.min_mean_gap, false)?;
         unit("min_component_weight", self.min_component_weight, false)?;
         unit("fallback_quantile", self.fallback_quantile, true)?;
         if self.fallback_max_loss.is_nan() || self.fallback_max_loss <= 0.0 {
-            return Err(TrustError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "fallback_max_loss",
                 self.fallback_max_loss,
                 "a positive number (inf: no cap)",
@@ -129,7 +137,7 @@ pub fn split_classes(
 ) -> Result<(Vec<bool>, Vec<ClassSplit>)> {
     config.validate()?;
     if losses.len() != labels.len() {
-        return Err(TrustError::shape(
+        return Err(trustdd_core::Error::shape(
             "losses per label",
             labels.len(),
             losses.len(),

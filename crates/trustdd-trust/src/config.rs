@@ -1,7 +1,7 @@
 //! [`TadConfig`]: every TAD setting as data, validated once.
 
 use crate::class_split::SplitConfig;
-use crate::error::{Result, TrustError};
+use crate::error::Result;
 use crate::proxy::ProxyConfig;
 use crate::recall::RecallConfig;
 use crate::reliability::ReliabilityConfig;
@@ -55,10 +55,14 @@ impl TadConfig {
         self.reliability.validate()?;
         self.recall.validate()?;
         if self.loss_window == 0 {
-            return Err(TrustError::invalid("loss_window", 0, "at least 1"));
+            return Err(trustdd_core::Error::invalid("loss_window", 0, "at least 1"));
         }
         if self.eval_batch_size == 0 {
-            return Err(TrustError::invalid("eval_batch_size", 0, "at least 1"));
+            return Err(trustdd_core::Error::invalid(
+                "eval_batch_size",
+                0,
+                "at least 1",
+            ));
         }
         Ok(())
     }

@@ -49,6 +49,8 @@ pub struct RoundDiagnostics {
     pub proxy_consistency: f64,
     /// Per observed class.
     pub classes: Vec<ClassDiagnostics>,
-    /// Wall-clock seconds of the round (not part of the deterministic state).
+    /// Wall-clock seconds of the round: not saved in checkpoints or reports, whose bytes must
+    /// not depend on the machine's speed.
+    #[serde(skip)]
     pub seconds: f64,
 }

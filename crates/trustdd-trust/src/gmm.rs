@@ -8,7 +8,7 @@
 //! initialisation differs: ours is deterministic (see [`GmmConfig`]); scikit-learn reproduces it
 //! exactly when given our initial parameters as `weights_init`, `means_init`, `precisions_init`.
 
-use crate::error::{check_finite, Result, TrustError};
+use crate::error::{check_finite, Result};
 use serde::{Deserialize, Serialize};
 
 /// EM settings; `Default` holds DivideMix's values.
@@ -46,17 +46,21 @@ impl GmmConfig {
     /// An invalid-parameter error naming `gmm_max_iter`, `gmm_tol` or `gmm_reg_covar`.
     pub fn validate(&self) -> Result<()> {
         if self.max_iter == 0 {
-            return Err(TrustError::invalid("gmm_max_iter", 0, "at least 1"));
+            return Err(trustdd_core::Error::invalid(
+                "gmm_max_iter",
+                0,
+                "at least 1",
+            ));
         }
         if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return Err(TrustError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "gmm_tol",
                 self.tol,
                 "a finite number >= 0",
             ));
         }
         if !(self.reg_covar.is_finite() && self.reg_covar > 0.0) {
-            return Err(TrustError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "gmm_reg_covar",
                 self.reg_covar,
                 "a finite number > 0 (keeps variances positive)",
@@ -88,17 +92,17 @@ impl Gmm2 {
     /// Fits the mixture to `x` by EM.
     ///
     /// # Errors
-    /// [`TrustError::NonFinite`] for NaN or infinite input; [`TrustError::TooFewSamples`] for
+    /// [`trustdd_core::Error::NonFinite`] for NaN or infinite input; [`trustdd_core::Error::NotEnough`] for
     /// fewer than 2 values; an invalid configuration. Constant input is not an error: both
     /// components sit on the value with variance `reg_covar` (callers treat that case first).
     pub fn fit(x: &[f64], config: &GmmConfig) -> Result<Self> {
         config.validate()?;
         check_finite(x, "gmm input")?;
         if x.len() < 2 {
-            return Err(TrustError::TooFewSamples {
+            return Err(trustdd_core::Error::NotEnough {
                 what: "two-component gmm".into(),
-                needed: 2,
-                got: x.len(),
+                requested: 2,
+                available: x.len(),
             });
         }
         let mut g = Self::initial(x, config.reg_covar);
@@ -270,11 +274,11 @@ mod tests {
         assert!(two.posterior_low(0.0) > 0.99, "{two:?}");
         assert!(matches!(
             Gmm2::fit(&[0.5], &c),
-            Err(TrustError::TooFewSamples { got: 1, .. })
+            Err(trustdd_core::Error::NotEnough { available: 1, .. })
         ));
         assert!(matches!(
             Gmm2::fit(&[0.1, f64::NAN, 0.2], &c),
-            Err(TrustError::NonFinite { index: 1, .. })
+            Err(trustdd_core::Error::NonFinite { ref at, .. }) if at == "index 1"
         ));
         assert!(Gmm2::fit(&[0.1, f64::INFINITY], &c).is_err());
         let bad = GmmConfig {

@@ -10,11 +10,10 @@
 //! - [`ReliabilityModel`]: Mahalanobis (shrunk shared covariance, Cholesky) + cosine reliability.
 //! - [`select_recalls`] / [`keep_previous`]: selective pseudo-labelling.
 //! - [`Tad`]: one outer round per `observe`, a [`trustdd_core::TrustPartitioner`] with
-//!   [`RoundDiagnostics`]; [`TadConfig`] holds every threshold.
-//! - [`TrustAware`]: makes any [`trustdd_distill::Objective`] trust-aware, checkpointable
-//!   through [`StatefulPartitioner`].
-//! - [`train_trusted_experts`]: MTT experts on the trusted set, the partition refreshed as they
-//!   train.
+//!   [`RoundDiagnostics`] and checkpointable state; [`TadConfig`] holds every threshold.
+//!
+//! Diverting an objective to the trusted data (and MTT's experts) is the pipeline's job
+//! (`trustdd-pipeline`): this crate depends on no other strategy crate.
 #![deny(missing_docs)]
 
 mod class_split;
@@ -26,10 +25,7 @@ mod losses;
 mod proxy;
 mod recall;
 mod reliability;
-mod state;
 mod tad;
-mod trust_aware;
-mod trusted_experts;
 
 pub use class_split::{split_classes, ClassSplit, SplitConfig, SplitRule};
 pub use config::TadConfig;
@@ -40,7 +36,4 @@ pub use losses::{proxy_outputs, LossHistory, ProxyOutputs};
 pub use proxy::{new_proxy, train_round, warm_up, ProxyConfig, ProxyTrainStats};
 pub use recall::{keep_previous, select_recalls, RecallCap, RecallConfig};
 pub use reliability::{ReliabilityConfig, ReliabilityModel, Scores};
-pub use state::StatefulPartitioner;
 pub use tad::Tad;
-pub use trust_aware::TrustAware;
-pub use trusted_experts::train_trusted_experts;

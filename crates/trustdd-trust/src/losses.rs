@@ -1,7 +1,7 @@
 //! Per-sample losses, predictions and features of the proxy classifier (one un-augmented,
 //! evaluation-mode pass over the dataset), and the loss history averaged over recent rounds.
 
-use crate::error::{check_finite, Result, TrustError};
+use crate::error::{check_finite, Result};
 use candle_core::{DType, Device, Tensor};
 use std::collections::VecDeque;
 use trustdd_core::ImageDataset;
@@ -24,7 +24,7 @@ pub struct ProxyOutputs {
 /// batches of `batch_size`: embeddings and logits come from the same pass.
 ///
 /// # Errors
-/// [`TrustError::NonFinite`] when a loss or feature is NaN or infinite (a diverged proxy);
+/// [`trustdd_core::Error::NonFinite`] when a loss or feature is NaN or infinite (a diverged proxy);
 /// network and candle errors.
 pub fn proxy_outputs(
     net: &Network,
@@ -33,7 +33,7 @@ pub fn proxy_outputs(
     batch_size: usize,
 ) -> Result<ProxyOutputs> {
     if batch_size == 0 {
-        return Err(TrustError::invalid("batch_size", 0, "at least 1"));
+        return Err(trustdd_core::Error::invalid("batch_size", 0, "at least 1"));
     }
     let params = net.detached_params();
     let n = dataset.len();
@@ -146,7 +146,7 @@ impl LossHistory {
     pub fn load_tensor(&mut self, t: &Tensor, n: usize) -> Result<()> {
         let (rows, cols) = t.dims2()?;
         if rows > self.window || (rows > 0 && cols != n) {
-            return Err(TrustError::shape(
+            return Err(trustdd_core::Error::shape(
                 "loss history",
                 format!("at most {} rounds of {n} losses", self.window),
                 format!("{rows}×{cols}"),

@@ -9,13 +9,13 @@
 //! both sets once); each round starts a fresh SGD (momentum reset, as `train` does on its rate
 //! decay), so the proxy's state between rounds is its weights and norm buffers alone.
 
-use crate::error::{Result, TrustError};
+use crate::error::Result;
 use candle_core::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 use trustdd_core::{ImageDataset, Progress, ProgressEvent, TrustPartition, TrustRng};
 use trustdd_nn::{ArchConfig, ConvNetConfig, Network};
 use trustdd_train::dsa::{Dsa, DsaConfig};
-use trustdd_train::{train, Sgd, SgdConfig, Targets, TrainConfig, TrainError};
+use trustdd_train::{train, Sgd, SgdConfig, Targets, TrainConfig};
 
 /// Proxy-classifier settings; `Default` fits the documented budget (8,000 digits on 2 cores).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,19 +76,19 @@ impl ProxyConfig {
             ("batch_size", self.batch_size),
         ] {
             if v == 0 {
-                return Err(TrustError::invalid(name, 0, "at least 1"));
+                return Err(trustdd_core::Error::invalid(name, 0, "at least 1"));
             }
         }
         self.sgd().validate()?;
         if !(self.lambda_cr.is_finite() && self.lambda_cr >= 0.0) {
-            return Err(TrustError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "lambda_cr",
                 self.lambda_cr,
                 "a finite number >= 0",
             ));
         }
         if self.lambda_cr > 0.0 && self.augment.is_none() {
-            return Err(TrustError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "lambda_cr",
                 self.lambda_cr,
                 "0 when augment is off (two identical views make the term vanish)",
@@ -128,14 +128,14 @@ pub fn new_proxy(
     device: &Device,
     rng: &mut TrustRng,
 ) -> Result<Network> {
-    Ok(Network::new(
+    Network::new(
         &config.arch,
         dataset.shape(),
         dataset.num_classes(),
         DType::F32,
         device,
         rng,
-    )?)
+    )
 }
 
 /// The warm-up: `warmup_epochs` of [`trustdd_train::train`] on every sample, observed labels.
@@ -171,7 +171,7 @@ pub fn warm_up(
 /// labels, plus the consistency term. Emits `("proxy", epoch, epochs, [ce, cr])`.
 ///
 /// # Errors
-/// [`TrustError::TooFewSamples`] when nothing is trusted; training errors.
+/// [`trustdd_core::Error::NotEnough`] when nothing is trusted; training errors.
 pub fn train_round(
     net: &mut Network,
     config: &ProxyConfig,
@@ -188,10 +188,10 @@ pub fn train_round(
         .filter(|&i| !partition.trusted[i])
         .collect();
     if trusted.is_empty() {
-        return Err(TrustError::TooFewSamples {
+        return Err(trustdd_core::Error::NotEnough {
             what: "proxy training on the trusted set".into(),
-            needed: 1,
-            got: 0,
+            requested: 1,
+            available: 0,
         });
     }
     let dsa = match &config.augment {
@@ -256,11 +256,10 @@ pub fn train_round(
             };
             let missing = sgd.step(&loss.backward()?)?;
             if !missing.is_empty() {
-                return Err(TrainError::NoGradient {
+                return Err(trustdd_core::Error::NoGradient {
                     context: format!("proxy round epoch {epoch}"),
-                    names: missing,
-                }
-                .into());
+                    what: format!("parameter(s) {missing:?}"),
+                });
             }
             let w = chunk.len() as f64;
             ce_sum += ce.to_dtype(DType::F64)?.to_scalar::<f64>()? * w;

@@ -1,7 +1,7 @@
 //! Selective pseudo-labelling (TAD's inner loop, ALGORITHMS.md §6, **reconstructed** from the
 //! summary: reliability threshold δ, agreement of three views, optional per-class cap).
 
-use crate::error::{Result, TrustError};
+use crate::error::Result;
 use crate::losses::argmax;
 use crate::reliability::Scores;
 use serde::{Deserialize, Serialize};
@@ -48,7 +48,7 @@ impl RecallConfig {
     /// An invalid-parameter error naming `delta` or `recall_cap`.
     pub fn validate(&self) -> Result<()> {
         if !(self.delta.is_finite() && self.delta > 0.0 && self.delta <= 1.0) {
-            return Err(TrustError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "delta",
                 self.delta,
                 "a number in (0, 1]",
@@ -56,7 +56,11 @@ impl RecallConfig {
         }
         if let RecallCap::Fraction(f) = self.cap {
             if !(f.is_finite() && f >= 0.0) {
-                return Err(TrustError::invalid("recall_cap", f, "a fraction >= 0"));
+                return Err(trustdd_core::Error::invalid(
+                    "recall_cap",
+                    f,
+                    "a fraction >= 0",
+                ));
             }
         }
         Ok(())

@@ -59,7 +59,7 @@ impl ReliabilityConfig {
     /// An invalid-parameter error naming `alpha`, `shrink`, `t_m` or `t_s`.
     pub fn validate(&self) -> Result<()> {
         if !(0.0..=1.0).contains(&self.alpha) {
-            return Err(TrustError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "alpha",
                 self.alpha,
                 "a number in [0, 1]",
@@ -71,7 +71,7 @@ impl ReliabilityConfig {
             ("t_s", self.t_s),
         ] {
             if !(v.is_finite() && v > 0.0) {
-                return Err(TrustError::invalid(name, v, "a finite number > 0"));
+                return Err(trustdd_core::Error::invalid(name, v, "a finite number > 0"));
             }
         }
         Ok(())
@@ -124,7 +124,7 @@ impl ReliabilityModel {
     /// (`features` row-major `n × dim`).
     ///
     /// # Errors
-    /// [`TrustError::TooFewSamples`] with no trusted sample; shape errors; an invalid config;
+    /// [`trustdd_core::Error::NotEnough`] with no trusted sample; shape errors; an invalid config;
     /// [`TrustError::NotPositiveDefinite`] when every shrinkage retry fails.
     pub fn fit(
         features: &[f64],
@@ -136,17 +136,17 @@ impl ReliabilityModel {
     ) -> Result<Self> {
         config.validate()?;
         if dim == 0 || features.len() % dim != 0 || features.len() / dim != working_labels.len() {
-            return Err(TrustError::shape(
+            return Err(trustdd_core::Error::shape(
                 "features",
                 format!("{} rows of a positive width", working_labels.len()),
                 format!("{} values of width {dim}", features.len()),
             ));
         }
         if trusted.is_empty() {
-            return Err(TrustError::TooFewSamples {
+            return Err(trustdd_core::Error::NotEnough {
                 what: "reliability anchors".into(),
-                needed: 1,
-                got: 0,
+                requested: 1,
+                available: 0,
             });
         }
         trustdd_core::check_labels(working_labels, num_classes, "working labels")?;
@@ -205,7 +205,7 @@ impl ReliabilityModel {
                 epsilon *= 10.0;
             }
         }
-        Err(TrustError::NotPositiveDefinite { dim, epsilon })
+        Err(TrustError::NotPositiveDefinite { dim, epsilon }.into())
     }
 
     /// The shrinkage actually used.
@@ -220,7 +220,7 @@ impl ReliabilityModel {
     pub fn score(&self, features: &[f64], ids: &[usize]) -> Result<Scores> {
         let (dim, k) = (self.dim, self.anchors.len());
         if let Some(&bad) = ids.iter().find(|&&i| (i + 1) * dim > features.len()) {
-            return Err(TrustError::shape(
+            return Err(trustdd_core::Error::shape(
                 "feature row",
                 format!("< {}", features.len() / dim),
                 bad,

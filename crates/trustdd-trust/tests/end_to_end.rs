@@ -59,7 +59,7 @@ fn tad_finds_the_flipped_labels() -> Result<()> {
 #[test]
 fn proxy_round_uses_the_consistency_term_and_refuses_an_empty_trusted_set() -> Result<()> {
     use trustdd_core::TrustPartition;
-    use trustdd_trust::{new_proxy, train_round, TrustError};
+    use trustdd_trust::{new_proxy, train_round};
     let ds = patterns(6, 0.0, 1)?;
     let cfg = tiny_tad().proxy;
     let mut net = new_proxy(&cfg, &ds, &Device::Cpu, &mut TrustRng::new(0))?;
@@ -100,6 +100,9 @@ fn proxy_round_uses_the_consistency_term_and_refuses_an_empty_trusted_set() -> R
         &mut TrustRng::new(1),
         &Silent,
     );
-    assert!(matches!(err, Err(TrustError::TooFewSamples { got: 0, .. })));
+    assert!(matches!(
+        err,
+        Err(trustdd_core::Error::NotEnough { available: 0, .. })
+    ));
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `trustdd eval`: train fresh networks on a saved synthetic set and report test accuracy.
 
-use crate::commands::distill::{eval_config, parse_archs};
+use crate::archs::{eval_config, parse_archs};
 use crate::data_args::DataArgs;
 use crate::progress_bar::Bars;
 use anyhow::{bail, Result};

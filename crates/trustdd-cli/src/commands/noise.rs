@@ -1,6 +1,6 @@
 //! `trustdd noise`: apply a label-noise model to a dataset's training labels and report it.
 
-use crate::data_args::{data_dir, DataArgs};
+use crate::data_args::DataArgs;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::io::Write;
@@ -36,7 +36,7 @@ pub struct NoiseArgs {
 /// Runs `trustdd noise`: prints the report table, and writes the JSON when asked.
 pub fn run(args: &NoiseArgs) -> Result<()> {
     let mut config = NoiseConfig::parse(&args.model)?;
-    if let Some(dir) = data_dir(args.data.data_dir.as_deref()) {
+    if let Some(dir) = args.data.folder() {
         config = config.with_data_dir(&dir);
     }
     let report = if args.data.dataset == LABELS_ONLY {

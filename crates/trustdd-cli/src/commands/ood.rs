@@ -2,8 +2,9 @@
 //! if asked) and print OOD-detection metrics against a list of OOD sets.
 
 use crate::commands::eval::EvalOptions;
-use crate::data_args::{data_dir, DataArgs};
-use crate::ood_table::{build_ood_sets, default_ood_sets, parse_score, print_ood_table};
+use crate::config_file::named;
+use crate::data_args::DataArgs;
+use crate::ood_table::print_ood_table;
 use crate::progress_bar::Bars;
 use anyhow::Result;
 use clap::Args;
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use trustdd_core::write_atomic;
 use trustdd_distill::load_set;
 use trustdd_ood::{evaluate_ood, OodEvalConfig, DEFAULT_LAMBDA};
+use trustdd_pipeline::{build_ood_sets, default_ood_sets};
 
 /// Options of `trustdd ood`.
 #[derive(Debug, Args)]
@@ -42,7 +44,7 @@ pub struct OodArgs {
 
 /// Runs `trustdd ood`.
 pub fn run(args: &OodArgs, quiet: bool) -> Result<()> {
-    let score = parse_score(&args.score)?;
+    let score: trustdd_ood::ScoreKind = named("ood score", &args.score)?;
     let l = args.options.load(&args.set, &args.data)?;
     let outliers = match &args.outliers {
         Some(path) => Some(load_set(path, &l.device)?.0),
@@ -52,9 +54,17 @@ pub fn run(args: &OodArgs, quiet: bool) -> Result<()> {
         .ood_sets
         .clone()
         .unwrap_or_else(|| default_ood_sets(&args.data.dataset));
-    let dir = data_dir(args.data.data_dir.as_deref());
+    let dir = args.data.folder();
     let seed = args.options.seed;
-    let sets = build_ood_sets(&names, &l.test, dir.as_deref(), seed, &l.device)?;
+    let streams = trustdd_pipeline::Streams::default();
+    let sets = build_ood_sets(
+        &names,
+        &l.test,
+        dir.as_deref(),
+        seed,
+        streams.ood_sets,
+        &l.device,
+    )?;
     let config = OodEvalConfig {
         eval: l.eval.clone(),
         lambda: args.lambda,

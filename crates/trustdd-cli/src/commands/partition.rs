@@ -2,13 +2,15 @@
 //! partition's quality per round.
 
 use crate::config_file::read_toml;
-use crate::data_args::{data_dir, DataArgs};
+use crate::data_args::DataArgs;
 use crate::progress_bar::Bars;
 use crate::trust_table::print_rounds;
 use anyhow::{bail, Result};
 use clap::Args;
 use std::path::PathBuf;
-use trustdd_core::{select_device, write_atomic, PartitionContext, TrustPartitioner, TrustRng};
+use trustdd_core::{
+    observe_round, select_device, write_atomic, PartitionContext, TrustPartitioner, TrustRng,
+};
 use trustdd_noise::{apply_with_report, NoiseConfig};
 use trustdd_trust::{Tad, TadConfig};
 
@@ -57,13 +59,14 @@ pub fn run(args: &PartitionArgs, quiet: bool) -> Result<()> {
         config
     };
     let mut noise = NoiseConfig::parse(&args.noise)?;
-    if let Some(dir) = data_dir(args.data.data_dir.as_deref()) {
+    if let Some(dir) = args.data.folder() {
         noise = noise.with_data_dir(&dir);
     }
     let model = noise.with_dataset_name(train.name()).build()?;
     let (noisy, report) = apply_with_report(train, model.as_ref(), args.seed)?;
     let mut tad = Tad::new(config)?;
     let bars = Bars::new(quiet);
+    let mut rounds = Vec::new();
     for round in 0..args.rounds {
         let ctx = PartitionContext {
             dataset: &noisy,
@@ -71,7 +74,8 @@ pub fn run(args: &PartitionArgs, quiet: bool) -> Result<()> {
             round,
             progress: &bars,
         };
-        tad.observe(&ctx, &mut TrustRng::for_item(args.seed, round as u64))?;
+        let mut rng = TrustRng::for_item(args.seed, round as u64);
+        rounds.push(observe_round(&mut tad, &ctx, &mut rng)?);
     }
     bars.finish();
     let title = format!(
@@ -80,9 +84,14 @@ pub fn run(args: &PartitionArgs, quiet: bool) -> Result<()> {
         args.noise,
         100.0 * report.rate
     );
-    print_rounds(&mut std::io::stdout().lock(), &title, tad.diagnostics())?;
+    print_rounds(
+        &mut std::io::stdout().lock(),
+        &tad.name().to_uppercase(),
+        &title,
+        &rounds,
+    )?;
     if let Some(path) = &args.json {
-        let json = serde_json::json!({"noise": &report, "rounds": tad.diagnostics(), "config": tad.config()});
+        let json = serde_json::json!({"noise": &report, "rounds": &rounds, "tad_rounds": tad.diagnostics(), "config": tad.config()});
         write_atomic(path, &serde_json::to_vec_pretty(&json)?)?;
     }
     Ok(())

@@ -90,3 +90,10 @@ pub fn tiny_sampler(classes: usize, per_class: usize, seed: u64) -> Result<Datas
         Device::Cpu,
     ))
 }
+
+/// An `anyhow` error of a test body run on the second-order worker, as the core error
+/// `second_order::run` passes back.
+#[allow(dead_code)]
+pub fn wrap(e: anyhow::Error) -> trustdd_core::Error {
+    trustdd_core::Error::from(trustdd_distill::DistillError::Worker(e.to_string()))
+}

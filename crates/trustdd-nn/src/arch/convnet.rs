@@ -38,8 +38,7 @@ impl ConvNet {
                 "convnet width/depth",
                 format!("{}/{}", config.width, config.depth),
                 "both at least 1",
-            )
-            .into());
+            ));
         }
         let first_padding = if layers::is_28x28(input) { 3 } else { 1 };
         let mut h = layers::conv_out("convnet", input.height, 3, 1, first_padding)?;

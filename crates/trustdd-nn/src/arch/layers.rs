@@ -85,8 +85,7 @@ impl<'a> Buffers<'a> {
                 "batch-norm buffers: number of tensors",
                 format!("at least {}", i + 2),
                 slots.len(),
-            )
-            .into());
+            ));
         }
         self.next += 2;
         let (mean, rest) = slots[i..].split_at_mut(1);
@@ -100,8 +99,7 @@ impl<'a> Buffers<'a> {
                 "batch-norm buffers: tensors used by the forward pass",
                 slots.len(),
                 self.next,
-            )
-            .into()),
+            )),
             _ => Ok(()),
         }
     }
@@ -175,8 +173,7 @@ pub(crate) fn conv_out(
             format!("{arch} input size"),
             size,
             format!("a padded size of at least {k} at every layer"),
-        )
-        .into());
+        ));
     }
     Ok((size + 2 * padding - k) / stride + 1)
 }
@@ -188,8 +185,7 @@ pub(crate) fn pool_out(arch: &str, size: usize) -> Result<usize> {
             format!("{arch} input size"),
             size,
             "a map of at least 2 before every pooling",
-        )
-        .into());
+        ));
     }
     Ok(size / 2)
 }
@@ -206,11 +202,14 @@ pub(crate) fn check_io(arch: &str, input: ImageShape, num_classes: usize) -> Res
             format!("{arch} input shape"),
             input,
             "non-zero channels, height and width",
-        )
-        .into());
+        ));
     }
     if num_classes == 0 {
-        return Err(Error::invalid(format!("{arch} num_classes"), 0, "at least 1").into());
+        return Err(Error::invalid(
+            format!("{arch} num_classes"),
+            0,
+            "at least 1",
+        ));
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ impl Mlp {
     pub fn new(hidden: Vec<usize>, input: ImageShape, num_classes: usize) -> Result<Self> {
         layers::check_io("mlp", input, num_classes)?;
         if let Some(i) = hidden.iter().position(|&h| h == 0) {
-            return Err(Error::invalid(format!("mlp hidden[{i}]"), 0, "at least 1").into());
+            return Err(Error::invalid(format!("mlp hidden[{i}]"), 0, "at least 1"));
         }
         Ok(Self {
             hidden,

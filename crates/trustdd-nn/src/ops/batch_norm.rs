@@ -57,8 +57,7 @@ pub fn batch_norm_train(x: &Tensor, gamma: &Tensor, beta: &Tensor) -> Result<(Te
             "batch_norm values per channel (N·H·W)",
             count,
             "at least 2 in training mode",
-        )
-        .into());
+        ));
     }
     let y = channel_affine(&standardize(x, &[0, 2, 3])?, gamma, beta)?;
     let xd = x.detach();

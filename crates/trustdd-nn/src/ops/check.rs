@@ -12,8 +12,7 @@ pub(crate) fn dims4(x: &Tensor, op: &str, what: &str) -> Result<(usize, usize, u
             format!("{op}: {what}"),
             "a rank-4 tensor",
             format!("{:?}", x.dims()),
-        )
-        .into()),
+        )),
     }
 }
 
@@ -26,8 +25,7 @@ pub(crate) fn vector(t: &Tensor, len: usize, op: &str, what: &str) -> Result<()>
             format!("{op}: {what}"),
             format!("[{len}]"),
             format!("{:?}", t.dims()),
-        )
-        .into())
+        ))
     }
 }
 

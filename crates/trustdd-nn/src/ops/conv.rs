@@ -29,18 +29,17 @@ pub fn conv2d(
     let (_, c_in, h, wd) = dims4(x, "conv2d", "input")?;
     let (c_out, w_in, kh, kw) = dims4(w, "conv2d", "weight")?;
     if stride == 0 {
-        return Err(Error::invalid("conv2d stride", stride, "at least 1").into());
+        return Err(Error::invalid("conv2d stride", stride, "at least 1"));
     }
     if w_in != c_in {
-        return Err(Error::shape("conv2d: weight input channels", c_in, w_in).into());
+        return Err(Error::shape("conv2d: weight input channels", c_in, w_in));
     }
     if kh > h + 2 * padding || kw > wd + 2 * padding {
         return Err(Error::shape(
             "conv2d: padded input size",
             format!("at least the kernel {kh}x{kw}"),
             format!("{}x{}", h + 2 * padding, wd + 2 * padding),
-        )
-        .into());
+        ));
     }
     if let Some(b) = b {
         vector(b, c_out, "conv2d", "bias")?;

@@ -18,12 +18,11 @@ pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
                 "linear: input and weight",
                 "rank-2 tensors N×in and out×in",
                 format!("{:?} and {:?}", x.dims(), w.dims()),
-            )
-            .into())
+            ))
         }
     };
     if in_x != in_w {
-        return Err(Error::shape("linear: weight input features", in_x, in_w).into());
+        return Err(Error::shape("linear: weight input features", in_x, in_w));
     }
     let y = x.matmul(&w.t()?)?;
     match b {

@@ -14,8 +14,7 @@ fn windows_2x2(x: &Tensor, op: &str) -> Result<(Tensor, [usize; 4])> {
             format!("{op}: input height×width"),
             "at least 2x2",
             format!("{h}x{w}"),
-        )
-        .into());
+        ));
     }
     let (ho, wo) = (h / 2, w / 2);
     let cropped = x.narrow(2, 0, 2 * ho)?.narrow(3, 0, 2 * wo)?;

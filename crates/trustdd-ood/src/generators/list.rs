@@ -27,10 +27,10 @@ impl GeneratorList {
     /// A list of `generators` (at least one).
     ///
     /// # Errors
-    /// [`OodError::Empty`] for an empty list.
+    /// [`trustdd_core::Error::Empty`] for an empty list.
     pub fn new(generators: Vec<Arc<dyn OutlierGenerator>>) -> Result<Self> {
         if generators.is_empty() {
-            return Err(OodError::empty("outlier generator list"));
+            return Err(trustdd_core::Error::empty("outlier generator list"));
         }
         Ok(Self { generators })
     }
@@ -54,7 +54,7 @@ impl GeneratorList {
     ///
     /// # Errors
     /// [`OodError::Spec`] naming the first item that is unknown, malformed or out of range;
-    /// [`OodError::Empty`] for an empty spec.
+    /// [`trustdd_core::Error::Empty`] for an empty spec.
     pub fn parse(spec: &str) -> Result<Self> {
         let spec = spec.trim();
         let spec = if spec == "poe" { POE_SPEC } else { spec };
@@ -93,9 +93,12 @@ fn parse_item(item: &str) -> Result<Arc<dyn OutlierGenerator>> {
         Some((n, v)) => (n.trim(), Some(v.trim())),
         None => (item, None),
     };
-    let bad = |expected: &str| OodError::Spec {
-        item: item.to_string(),
-        expected: expected.to_string(),
+    let bad = |expected: &str| -> trustdd_core::Error {
+        OodError::Spec {
+            item: item.to_string(),
+            expected: expected.to_string(),
+        }
+        .into()
     };
     let float = |default: f64, ok: fn(f64) -> bool, expected: &str| -> Result<f64> {
         let v = match value {

@@ -221,12 +221,15 @@ fn list_applies_generator_k_mod_len_and_parses_specs() {
         "jigsaw:1",
     ] {
         match GeneratorList::parse(&format!("invert,{bad}")) {
-            Err(crate::OodError::Spec { item, .. }) => assert_eq!(item, bad),
+            Err(e) => match e.downcast_ref::<crate::OodError>() {
+                Some(crate::OodError::Spec { item, .. }) => assert_eq!(item, bad),
+                other => panic!("{bad}: {other:?}"),
+            },
             other => panic!("{bad}: {other:?}"),
         }
     }
     assert!(matches!(
         GeneratorList::parse(" "),
-        Err(crate::OodError::Empty { .. })
+        Err(trustdd_core::Error::Empty { .. })
     ));
 }

@@ -1,14 +1,14 @@
 //! Colour jitter: brightness, saturation and contrast, each an affine map of the pixels.
 
 use super::resample::host_tensor;
-use crate::{Result, TrainError};
+use crate::Result;
 use candle_core::Tensor;
 
 /// `values` as an `(N|1)×1×1×1` tensor, checking there is one value or one per image.
 fn per_image(x: &Tensor, values: &[f64], what: &str) -> Result<Tensor> {
     let n = x.dims4()?.0;
     if values.len() != 1 && values.len() != n {
-        return Err(TrainError::shape(
+        return Err(trustdd_core::Error::shape(
             format!("dsa {what} parameters"),
             format!("1 or {n} (the batch size)"),
             values.len(),

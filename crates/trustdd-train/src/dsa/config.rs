@@ -1,6 +1,6 @@
 //! DSA settings as data, with the values of the DSA reference code (Zhao & Bilen 2021).
 
-use crate::{Result, TrainError};
+use crate::Result;
 use serde::{Deserialize, Serialize};
 
 /// One augmentation family; a DSA call picks exactly one of the configured groups.
@@ -104,7 +104,7 @@ impl DsaConfig {
             .filter(|s| !s.is_empty())
             .map(|s| {
                 all.iter().copied().find(|g| g.name() == s).ok_or_else(|| {
-                    TrainError::invalid(
+                    trustdd_core::Error::invalid(
                         "dsa strategy group",
                         s,
                         "one of color, crop, cutout, flip, scale, rotate",
@@ -126,7 +126,7 @@ impl DsaConfig {
     /// An invalid-parameter error naming the first bad field.
     pub fn validate(&self) -> Result<()> {
         if self.strategy.is_empty() {
-            return Err(TrainError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "dsa strategy",
                 "[]",
                 "at least one group (use no augmentation config instead)",
@@ -140,7 +140,11 @@ impl DsaConfig {
         ];
         for (name, v) in non_negative {
             if !(v.is_finite() && v >= 0.0) {
-                return Err(TrainError::invalid(name, v, "a finite number >= 0"));
+                return Err(trustdd_core::Error::invalid(
+                    name,
+                    v,
+                    "a finite number >= 0",
+                ));
             }
         }
         let fractions = [
@@ -150,11 +154,11 @@ impl DsaConfig {
         ];
         for (name, v) in fractions {
             if !(0.0..=1.0).contains(&v) {
-                return Err(TrainError::invalid(name, v, "a number in [0, 1]"));
+                return Err(trustdd_core::Error::invalid(name, v, "a number in [0, 1]"));
             }
         }
         if !(self.scale_ratio.is_finite() && self.scale_ratio >= 1.0) {
-            return Err(TrainError::invalid(
+            return Err(trustdd_core::Error::invalid(
                 "dsa scale_ratio",
                 self.scale_ratio,
                 "a finite number >= 1",

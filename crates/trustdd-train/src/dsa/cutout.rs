@@ -1,7 +1,7 @@
 //! Cutout: a rectangle of each image set to zero, as a multiplicative 0/1 mask.
 
 use super::resample::host_tensor;
-use crate::{Result, TrainError};
+use crate::Result;
 use candle_core::Tensor;
 
 /// Zeroes the `height×width` rectangle whose centre is `centres[n]` (row, col) in image `n`
@@ -15,7 +15,7 @@ pub(crate) fn cutout(
 ) -> Result<Tensor> {
     let (n, _, h, w) = x.dims4()?;
     if centres.len() != 1 && centres.len() != n {
-        return Err(TrainError::shape(
+        return Err(trustdd_core::Error::shape(
             "dsa cutout parameters",
             format!("1 or {n} (the batch size)"),
             centres.len(),

@@ -5,7 +5,7 @@
 //! `index_select` again) is exact to any order. candle's `upsample` is avoided on purpose: its
 //! backward overwrites instead of accumulating (CANDLE_NOTES.md).
 
-use crate::{Result, TrainError};
+use crate::Result;
 use candle_core::Tensor;
 
 /// Source taps of one image-sized resampling: `taps` entries per output pixel, row-major.
@@ -98,9 +98,9 @@ pub(crate) fn apply_resampling(x: &Tensor, plans: &[Resampling]) -> Result<Tenso
     let hw = h * w;
     let first = plans
         .first()
-        .ok_or_else(|| TrainError::shape("dsa resampling plans", "at least 1", 0))?;
+        .ok_or_else(|| trustdd_core::Error::shape("dsa resampling plans", "at least 1", 0))?;
     if plans.len() != 1 && plans.len() != n {
-        return Err(TrainError::shape(
+        return Err(trustdd_core::Error::shape(
             "dsa per-sample parameters",
             format!("1 or {n} (the batch size)"),
             plans.len(),
@@ -110,7 +110,7 @@ pub(crate) fn apply_resampling(x: &Tensor, plans: &[Resampling]) -> Result<Tenso
         .iter()
         .any(|p| p.height != h || p.width != w || p.taps != first.taps)
     {
-        return Err(TrainError::shape(
+        return Err(trustdd_core::Error::shape(
             "dsa resampling plan",
             format!("{h}x{w} images"),
             format!("{}x{}", first.height, first.width),

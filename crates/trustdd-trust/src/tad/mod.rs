@@ -13,14 +13,15 @@
 use crate::class_split::{split_classes, ClassSplit, SplitRule};
 use crate::config::TadConfig;
 use crate::diagnostics::{ClassDiagnostics, RoundDiagnostics};
-use crate::error::{Result, TrustError};
+use crate::error::Result;
 use crate::losses::{proxy_outputs, LossHistory, ProxyOutputs};
 use crate::proxy::{new_proxy, train_round, warm_up};
 use crate::recall::{keep_previous, select_recalls};
 use crate::reliability::ReliabilityModel;
 use candle_core::Tensor;
+use std::collections::HashMap;
 use std::time::Instant;
-use trustdd_core::{PartitionContext, TrustPartition, TrustPartitioner, TrustRng};
+use trustdd_core::{Figure, PartitionContext, TrustPartition, TrustPartitioner, TrustRng};
 use trustdd_nn::Network;
 
 mod checkpoint;
@@ -120,10 +121,10 @@ impl Tad {
         let ds = ctx.dataset;
         let (n, classes) = (ds.len(), ds.num_classes());
         if n == 0 {
-            return Err(TrustError::TooFewSamples {
+            return Err(trustdd_core::Error::NotEnough {
                 what: "tad dataset".into(),
-                needed: 1,
-                got: 0,
+                requested: 1,
+                available: 0,
             });
         }
         if self
@@ -131,7 +132,7 @@ impl Tad {
             .as_ref()
             .is_some_and(|p| p.trusted.len() != n)
         {
-            return Err(TrustError::shape(
+            return Err(trustdd_core::Error::shape(
                 "tad dataset size",
                 self.recalled.len(),
                 n,
@@ -323,9 +324,32 @@ impl TrustPartitioner for Tad {
         ctx: &PartitionContext<'_>,
         rng: &mut TrustRng,
     ) -> trustdd_core::Result<()> {
-        Ok(self.observe_impl(ctx, rng)?)
+        self.observe_impl(ctx, rng)
     }
     fn partition(&self) -> Option<&TrustPartition> {
         self.partition.as_ref()
+    }
+    fn state(&self) -> trustdd_core::Result<Vec<(String, Tensor)>> {
+        self.save_state()
+    }
+    fn load_state(&mut self, state: &HashMap<String, Tensor>) -> trustdd_core::Result<()> {
+        self.restore_state(state)
+    }
+    /// Recalled samples (new, kept, dropped) and their accuracy, split fallbacks, proxy losses.
+    fn round_figures(&self) -> Vec<(String, Figure)> {
+        let Some(d) = self.diagnostics.last() else {
+            return Vec::new();
+        };
+        vec![
+            ("recalled".into(), Figure::Count(d.recalled_total)),
+            ("recalled new".into(), Figure::Count(d.recalled_new)),
+            ("recalled dropped".into(), Figure::Count(d.recalled_dropped)),
+            (
+                "recalled correct".into(),
+                Figure::Fraction(d.recalled_accuracy),
+            ),
+            ("split fallbacks".into(), Figure::Count(d.fallbacks)),
+            ("proxy ce".into(), Figure::Value(d.proxy_ce)),
+        ]
     }
 }

@@ -1,22 +1,23 @@
-//! The short tables `trustdd distill` prints: accuracy of every distillation of the run, and the
-//! TAD partition's quality per round.
+//! The short tables `trustdd distill` prints from a [`RunReport`]: accuracy of every
+//! distillation of the run, every partitioner's rounds, and the OOD table with outliers.
 
-use super::RunReport;
+use crate::archs::describe;
+use crate::ood_table::print_ood_table;
 use crate::trust_table::print_rounds;
 use anyhow::Result;
 use std::io::Write;
-use std::path::Path;
+use trustdd_pipeline::RunReport;
 use trustdd_train::EvalReport;
-use trustdd_trust::RoundDiagnostics;
 
-pub(crate) fn print_table(r: &RunReport<'_>, out: &Path) -> Result<()> {
-    let s = r.settings;
+/// Prints the run's tables and where its files went.
+pub(crate) fn print_report(r: &RunReport) -> Result<()> {
+    let c = &r.config;
     let mut w = std::io::stdout().lock();
     let noise = match &r.noise {
-        Some(n) => format!("{} (realised {:.2}%)", s.noise, 100.0 * n.rate),
+        Some(n) => format!("{} (realised {:.2}%)", c.noise, 100.0 * n.rate),
         None => "none".to_string(),
     };
-    let (distill, eval): (f64, f64) = r.runs.iter().fold((0.0, 0.0), |(d, e), run| {
+    let (distill, eval) = r.runs.iter().fold((0.0, 0.0), |(d, e), run| {
         (
             d + run.distill.distill_seconds,
             e + run.distill.eval_seconds,
@@ -24,9 +25,17 @@ pub(crate) fn print_table(r: &RunReport<'_>, out: &Path) -> Result<()> {
     });
     writeln!(
         w,
-        "{} on {}, noise {noise}, IPC {}, {} iterations, ConvNet-{} width {}: distill {distill:.1} s, evaluation {eval:.1} s, total {:.1} s",
-        s.objective.to_uppercase(), s.dataset, s.ipc, s.iterations, s.depth, s.width, r.total_seconds
+        "{} on {}, noise {noise}, IPC {}, {} iterations, {}: distill {distill:.1} s, evaluation {eval:.1} s, total {:.1} s",
+        c.objective.kind().to_uppercase(),
+        c.data.dataset,
+        c.ipc,
+        c.iterations,
+        describe(c.objective.arch()),
+        r.total_seconds
     )?;
+    for (role, name) in &r.overrides {
+        writeln!(w, "{role}: {name} (replaced through the pipeline)")?;
+    }
     writeln!(
         w,
         "| set | network | runs x epochs | test accuracy (mean ± std) |"
@@ -52,24 +61,38 @@ pub(crate) fn print_table(r: &RunReport<'_>, out: &Path) -> Result<()> {
                 w,
                 "| {name} | {} | {} x {} | {:.2} ± {:.2}% |",
                 a.name,
-                s.eval_runs,
-                s.eval_epochs,
+                c.eval.runs,
+                c.eval.train.epochs,
                 100.0 * a.mean,
                 100.0 * a.std
             )?;
         }
     }
-    for run in &r.runs {
-        let Some(json) = &run.trust else { continue };
-        let Ok(rounds) = serde_json::from_value::<Vec<RoundDiagnostics>>(json.clone()) else {
-            continue;
-        };
-        print_rounds(&mut w, &run.label, &rounds)?;
+    for run in r.runs.iter().filter(|run| !run.rounds.is_empty()) {
+        let partitioner = run.partitioner.as_deref().unwrap_or("trust").to_uppercase();
+        print_rounds(&mut w, &partitioner, &run.label, &run.rounds)?;
     }
-    writeln!(
-        w,
-        "wrote {}/{{synthetic.safetensors, synthetic.png, report.json}}",
-        out.display()
-    )?;
+    if let Some(out) = &c.out {
+        let outliers = if r.outliers.is_some() {
+            ", outliers.safetensors"
+        } else {
+            ""
+        };
+        writeln!(
+            w,
+            "wrote {}/{{synthetic.safetensors, synthetic.png, report.json{outliers}}}",
+            out.display()
+        )?;
+    }
+    drop(w);
+    if let Some(o) = &r.outliers {
+        print_ood_table(
+            &[
+                ("distilled", &o.plain),
+                ("distilled + outliers", &o.exposed),
+            ],
+            c.outliers.score,
+        )?;
+    }
     Ok(())
 }

@@ -2,30 +2,27 @@
 //! "Diversion"): every `refresh_every` iterations the partitioner refits and the objective's
 //! real sampler becomes the trusted samples grouped by working label.
 
-use crate::error::{Result, TrustError};
-use crate::state::StatefulPartitioner;
 use candle_core::{Device, Tensor};
 use std::collections::HashMap;
 use std::sync::Arc;
 use trustdd_core::{
-    DatasetSampler, DistillContext, DistillObjective, ImageDataset, PartitionContext, StepReport,
-    SyntheticSet, TrustRng,
+    current_partition, observe_round, DatasetSampler, DistillContext, DistillObjective, Error,
+    ImageDataset, PartitionContext, PartitionRound, Result, StepReport, SyntheticSet,
+    TrustPartitioner, TrustRng,
 };
-use trustdd_distill::Objective;
 
 const INNER: &str = "inner.";
 const PARTITIONER: &str = "partitioner.";
 
-/// Wraps an objective `O` (a concrete one, or `dyn Objective`) with a partitioner.
+/// An objective with a partitioner in front of its real data.
 ///
 /// Refit `r` (at iteration `r·refresh_every`) draws from `TrustRng::for_item(seed, r)`, never
 /// from the distillation stream, so the objective sees the same random numbers as without the
 /// wrapper and a resumed run refits exactly as an uninterrupted one. The checkpointed state is
-/// the inner objective's (`inner.*`) and the partitioner's (`partitioner.*`, which includes the
-/// current partition).
-pub struct TrustAware<O: ?Sized> {
-    inner: Box<O>,
-    partitioner: Box<dyn StatefulPartitioner>,
+/// the inner objective's (`inner.*`) and the partitioner's (`partitioner.*`).
+pub struct TrustAware {
+    inner: Box<dyn DistillObjective>,
+    partitioner: Box<dyn TrustPartitioner>,
     dataset: Arc<ImageDataset>,
     device: Device,
     refresh_every: usize,
@@ -33,30 +30,27 @@ pub struct TrustAware<O: ?Sized> {
     sampler: Option<DatasetSampler>,
     partitioner_state: Vec<(String, Tensor)>,
     primed: bool,
+    rounds: Vec<PartitionRound>,
 }
 
-impl<O: Objective + ?Sized> TrustAware<O> {
+impl TrustAware {
     /// Wraps `inner`; the partitioner refits every `refresh_every` (≥ 1) iterations on `dataset`.
     ///
-    /// A partitioner that already holds a partition (the caller ran round 0 first, for example
+    /// A partitioner that already holds a partition (the pipeline ran its warm-up rounds first,
     /// to initialise the synthetic set from trusted images) is not refitted at iteration 0.
     ///
     /// # Errors
     /// An invalid-parameter error for `refresh_every = 0`; the partitioner's state errors.
     pub fn new(
-        inner: Box<O>,
-        partitioner: Box<dyn StatefulPartitioner>,
+        inner: Box<dyn DistillObjective>,
+        partitioner: Box<dyn TrustPartitioner>,
         dataset: Arc<ImageDataset>,
         device: Device,
         refresh_every: usize,
         seed: u64,
     ) -> Result<Self> {
         if refresh_every == 0 {
-            return Err(TrustError::invalid(
-                "refresh_every",
-                0,
-                "at least 1 iteration",
-            ));
+            return Err(Error::invalid("refresh_every", 0, "at least 1 iteration"));
         }
         let partitioner_state = partitioner.state()?;
         let primed = partitioner.partition().is_some();
@@ -70,20 +64,28 @@ impl<O: Objective + ?Sized> TrustAware<O> {
             sampler: None,
             partitioner_state,
             primed,
+            rounds: Vec::new(),
         })
     }
 
-    /// The partitioner (for its partition and report).
-    pub fn partitioner(&self) -> &dyn StatefulPartitioner {
+    /// The partitioner (for its partition).
+    pub fn partitioner(&self) -> &dyn TrustPartitioner {
         self.partitioner.as_ref()
     }
 
-    /// The wrapped objective.
-    pub fn inner(&self) -> &O {
-        &self.inner
+    /// The refits this wrapper ran, in order (rounds of a resumed run's earlier process are
+    /// not repeated).
+    pub fn rounds(&self) -> &[PartitionRound] {
+        &self.rounds
+    }
+}
+
+impl DistillObjective for TrustAware {
+    fn name(&self) -> String {
+        format!("{}+{}", self.inner.name(), self.partitioner.name())
     }
 
-    fn step_impl(
+    fn step(
         &mut self,
         syn: &mut SyntheticSet,
         ctx: &DistillContext<'_>,
@@ -98,21 +100,16 @@ impl<O: Objective + ?Sized> TrustAware<O> {
                 round,
                 progress: ctx.progress,
             };
-            self.partitioner
-                .observe(&pctx, &mut TrustRng::for_item(self.seed, round as u64))?;
+            let mut refit_rng = TrustRng::for_item(self.seed, round as u64);
+            let report = observe_round(self.partitioner.as_mut(), &pctx, &mut refit_rng)?;
+            self.rounds.push(report);
             self.partitioner_state = self.partitioner.state()?;
             self.sampler = None;
         }
         let sampler = match self.sampler.take() {
             Some(s) => s,
             None => {
-                let partition = self.partitioner.partition().ok_or_else(|| {
-                    TrustError::invalid(
-                        "partitioner",
-                        self.partitioner.name(),
-                        "a partition after observe",
-                    )
-                })?;
+                let partition = current_partition(self.partitioner.as_ref())?;
                 DatasetSampler::from_partition(
                     self.dataset.clone(),
                     partition,
@@ -127,25 +124,9 @@ impl<O: Objective + ?Sized> TrustAware<O> {
         };
         let report = self.inner.step(syn, &inner_ctx, rng);
         self.sampler = Some(sampler);
-        Ok(report?)
+        report
     }
-}
 
-impl<O: Objective + ?Sized> DistillObjective for TrustAware<O> {
-    fn name(&self) -> String {
-        format!("{}+{}", self.inner.name(), self.partitioner.name())
-    }
-    fn step(
-        &mut self,
-        syn: &mut SyntheticSet,
-        ctx: &DistillContext<'_>,
-        rng: &mut TrustRng,
-    ) -> trustdd_core::Result<StepReport> {
-        Ok(self.step_impl(syn, ctx, rng)?)
-    }
-}
-
-impl<O: Objective + ?Sized> Objective for TrustAware<O> {
     fn state(&self) -> Vec<(String, Tensor)> {
         let inner = self
             .inner
@@ -159,7 +140,7 @@ impl<O: Objective + ?Sized> Objective for TrustAware<O> {
         inner.chain(part).collect()
     }
 
-    fn load_state(&mut self, state: &HashMap<String, Tensor>) -> trustdd_distill::Result<()> {
+    fn load_state(&mut self, state: &HashMap<String, Tensor>) -> Result<()> {
         let (mut inner, mut part) = (HashMap::new(), HashMap::new());
         for (k, t) in state {
             if let Some(short) = k.strip_prefix(INNER) {
@@ -167,12 +148,11 @@ impl<O: Objective + ?Sized> Objective for TrustAware<O> {
             } else if let Some(short) = k.strip_prefix(PARTITIONER) {
                 part.insert(short.to_string(), t.clone());
             } else {
-                return Err(TrustError::invalid(
+                return Err(Error::invalid(
                     "trust-aware state tensor",
                     k,
                     "an inner.* or partitioner.* name",
-                )
-                .into());
+                ));
             }
         }
         self.inner.load_state(&inner)?;
@@ -180,9 +160,5 @@ impl<O: Objective + ?Sized> Objective for TrustAware<O> {
         self.partitioner_state = self.partitioner.state()?;
         self.sampler = None;
         Ok(())
-    }
-
-    fn eval_lr(&self) -> Option<f64> {
-        self.inner.eval_lr()
     }
 }

@@ -1,7 +1,7 @@
 //! Output folders made by a run, taken back if the run fails before filling them.
 
-use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
+use trustdd_core::{Error, Result};
 
 /// The folders a run created, shallowest first. A run that fails removes those still empty, so a
 /// rejected setting leaves nothing behind, while any file already written (and every folder that
@@ -18,8 +18,7 @@ impl CreatedDirs {
             .take_while(|a| !a.exists())
             .map(Path::to_path_buf)
             .collect();
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating output directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         self.0.extend(missing.into_iter().rev());
         Ok(())
     }
@@ -38,14 +37,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn removes_only_what_it_made_and_only_when_empty() -> Result<()> {
+    fn removes_only_what_it_made_and_only_when_empty() -> std::io::Result<()> {
         let root = tempfile::tempdir()?;
         let existing = root.path().join("runs");
         std::fs::create_dir(&existing)?;
         let mut made = CreatedDirs::default();
-        made.create(&existing.join("a/clean"))?;
-        made.create(&existing.join("a/noisy"))?;
-        made.create(&existing.join("b"))?;
+        made.create(&existing.join("a/clean")).unwrap();
+        made.create(&existing.join("a/noisy")).unwrap();
+        made.create(&existing.join("b")).unwrap();
         std::fs::write(existing.join("b/report.json"), "{}")?;
         made.remove_empty();
         assert!(existing.is_dir(), "existed before: kept");

@@ -1,16 +1,21 @@
 //! S_o through the existing objectives: the pseudo-outlier sampler, DM and OE gradient matching,
 //! and the outliers file.
 
+// The OOD crate's test fixtures (a tiny dataset, its sampler), shared rather than copied.
+#[path = "../../trustdd-ood/tests/common/mod.rs"]
 mod common;
 
 use candle_core::{Device, Tensor};
 use common::{preprocess, sampler, tiny_dataset};
 use trustdd_core::{RealSampler, TrustRng};
-use trustdd_distill::{Dm, DmConfig, GradientMatching, GradientMatchingConfig, SetMetadata};
+use trustdd_distill::{
+    Dm, DmConfig, GradientMatching, GradientMatchingConfig, MatchTargets, SetMetadata,
+};
 use trustdd_nn::{ArchConfig, ConvNetConfig};
-use trustdd_ood::{
-    distill_outliers, init_outlier_set, load_outliers, outlier_gradient_matching_config,
-    outlier_ipc, save_outliers, GeneratorList, PseudoOutlierSampler,
+use trustdd_ood::{GeneratorList, PseudoOutlierSampler};
+use trustdd_pipeline::{
+    build_outlier_objective, distill_outliers, init_outlier_set, load_outliers,
+    outlier_gradient_matching_config, outlier_ipc, save_outliers, ObjectiveConfig,
 };
 
 fn tiny_arch() -> ArchConfig {
@@ -102,13 +107,10 @@ fn dm_and_oe_gradient_matching_distil_outliers_and_files_round_trip() -> anyhow:
         real_batch: 4,
         ..GradientMatchingConfig::default()
     };
-    let cfg = outlier_gradient_matching_config(&base, 2, 1)?;
-    let v = serde_json::to_value(&cfg)?;
-    assert_eq!(v["loss"]["kind"], "outlier_exposure");
-    assert_eq!(v["loss"]["num_classes"], 2);
+    let cfg = outlier_gradient_matching_config(&base, 1)?;
     assert_eq!((cfg.outer_loop, cfg.inner_loop), (Some(1), Some(1)));
-    assert!(outlier_gradient_matching_config(&base, 2, 7).is_err());
-    let mut gm = GradientMatching::new(cfg)?;
+    assert!(outlier_gradient_matching_config(&base, 7).is_err());
+    let mut gm = GradientMatching::with_targets(cfg, MatchTargets::Uniform { outputs: 2 })?;
     let (gm_set, gm_report) = distill_outliers(
         &mut gm,
         &s,
@@ -118,7 +120,10 @@ fn dm_and_oe_gradient_matching_distil_outliers_and_files_round_trip() -> anyhow:
         &mut TrustRng::new(5),
         &trustdd_core::Silent,
     )?;
-    assert_eq!(gm_report.objective, "dc-oe");
+    assert_eq!(gm_report.objective, "dc-uniform");
+    // The pipeline's outlier objective for a DC run is the same objective.
+    let built = build_outlier_objective(&ObjectiveConfig::Dc(base.clone()), 2, 1)?;
+    assert_eq!(built.name(), "dc-uniform");
     assert!(gm_report.losses[0].is_finite());
     assert_eq!(gm_set.images.dims(), &[4, 1, 8, 8]);
 

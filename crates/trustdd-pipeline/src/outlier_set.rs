@@ -1,12 +1,10 @@
 //! The outlier set S_o: its size, initialisation, distillation, and files.
 
-use crate::Result;
 use candle_core::Device;
 use std::path::{Path, PathBuf};
-use trustdd_core::{Progress, RealSampler, SyntheticSet, TrustRng};
+use trustdd_core::{DistillObjective, Progress, RealSampler, Result, SyntheticSet, TrustRng};
 use trustdd_distill::{
-    load_set, save_set, DistillReport, Driver, DriverConfig, GradientMatchingConfig, MatchLoss,
-    Objective, SetMetadata,
+    load_set, save_set, DistillReport, Driver, DriverConfig, GradientMatchingConfig, SetMetadata,
 };
 
 /// File name of S_o, saved beside S.
@@ -20,7 +18,7 @@ pub fn outlier_ipc(num_classes: usize, ipc: usize, groups: usize) -> usize {
 }
 
 /// S_o initialised from outliers: group `g` (a "class" of `sampler`: generator `g` of a
-/// [`PseudoOutlierSampler`](crate::PseudoOutlierSampler), or the single group of a real outlier dataset) holds
+/// [`PseudoOutlierSampler`](trustdd_ood::PseudoOutlierSampler), or the single group of a real outlier dataset) holds
 /// [`outlier_ipc`] images drawn from it.
 ///
 /// # Errors
@@ -32,23 +30,22 @@ pub fn init_outlier_set(
     rng: &mut TrustRng,
 ) -> Result<SyntheticSet> {
     let slots = outlier_ipc(num_classes, ipc, sampler.num_classes());
-    Ok(SyntheticSet::from_real(sampler, slots, rng)?)
+    SyntheticSet::from_real(sampler, slots, rng)
 }
 
-/// A gradient-matching config for S_o: `base` with the outlier-exposure loss for a network of
-/// `num_classes` in-distribution outputs, and the outer/inner loops of the IN-DISTRIBUTION `ipc`
-/// (S_o's slots per group are not an IPC of the reference table) unless `base` sets them.
+/// A gradient-matching config for S_o: `base` with the outer/inner loops of the IN-DISTRIBUTION
+/// `ipc` (S_o's slots per group are not an IPC of the reference table) unless `base` sets them.
+/// The pipeline runs it with [`MatchTargets::Uniform`](trustdd_distill::MatchTargets) over the
+/// `num_classes` in-distribution outputs: the outlier-exposure loss.
 ///
 /// # Errors
 /// An invalid-parameter error when `base` sets no loops and `ipc` is not in the table.
 pub fn outlier_gradient_matching_config(
     base: &GradientMatchingConfig,
-    num_classes: usize,
     ipc: usize,
 ) -> Result<GradientMatchingConfig> {
     let (outer, inner) = base.loops(ipc)?;
     let config = GradientMatchingConfig {
-        loss: MatchLoss::OutlierExposure { num_classes },
         outer_loop: Some(outer),
         inner_loop: Some(inner),
         ..base.clone()
@@ -58,13 +55,13 @@ pub fn outlier_gradient_matching_config(
 }
 
 /// Distils S_o: initialises it ([`init_outlier_set`]) and runs `objective` (DM, or gradient
-/// matching with [`outlier_gradient_matching_config`]) on `sampler` for `iterations` through the
+/// matching with [`outlier_gradient_matching_config`] and uniform targets) on `sampler` for `iterations` through the
 /// [`Driver`] (no evaluation, no checkpoint). Emits the driver's `"distill"` events.
 ///
 /// # Errors
 /// Initialisation, objective and driver errors.
 pub fn distill_outliers(
-    objective: &mut dyn Objective,
+    objective: &mut dyn DistillObjective,
     sampler: &dyn RealSampler,
     num_classes: usize,
     ipc: usize,
@@ -85,7 +82,7 @@ pub fn distill_outliers(
 
 /// Saves S_o as `dir/outliers.safetensors`, with `meta` (S's metadata) adapted: objective
 /// `"<objective>-outliers"` and one "class name" per group (the generators' names, as
-/// [`GeneratorList::names`](crate::GeneratorList::names), or the outlier dataset's name).
+/// [`GeneratorList::names`](trustdd_ood::GeneratorList::names), or the outlier dataset's name).
 ///
 /// # Errors
 /// Consistency and I/O errors of [`save_set`].
@@ -110,5 +107,5 @@ pub fn save_outliers(
 /// # Errors
 /// As [`load_set`] (missing or malformed file).
 pub fn load_outliers(dir: &Path, device: &Device) -> Result<(SyntheticSet, SetMetadata)> {
-    Ok(load_set(&dir.join(OUTLIER_FILE), device)?)
+    load_set(&dir.join(OUTLIER_FILE), device)
 }

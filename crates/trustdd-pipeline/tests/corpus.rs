@@ -1,7 +1,7 @@
 //! Malformed noise-label files and nonsense configurations (noise specs, TAD, GMM, DM, IPC):
 //! each must give a typed error whose message names the file or parameter at fault, and none
 //! may panic. (The data formats' corpus is `crates/trustdd-data/tests/corpus.rs`; these cases
-//! live here because this crate already sees the noise, distillation and TAD crates.)
+//! live here because this crate sees the noise, distillation and TAD crates.)
 
 use candle_core::{Device, Tensor};
 use std::collections::HashMap;
@@ -9,7 +9,7 @@ use std::path::Path;
 use trustdd_core::{Error, ImageShape, NoiseContext, NoiseModel, SyntheticSet, TrustRng};
 use trustdd_distill::{Dm, DmConfig, DriverConfig};
 use trustdd_noise::{read_labels, FileLabels, NoiseConfig};
-use trustdd_trust::{Gmm2, GmmConfig, TadConfig, TrustError};
+use trustdd_trust::{Gmm2, GmmConfig, TadConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
@@ -42,31 +42,6 @@ impl From<Error> for Failure {
         Failure {
             kind,
             message: e.to_string(),
-        }
-    }
-}
-
-impl From<trustdd_distill::DistillError> for Failure {
-    fn from(e: trustdd_distill::DistillError) -> Self {
-        match e {
-            trustdd_distill::DistillError::Core(e) => e.into(),
-            other => Failure {
-                kind: None,
-                message: other.to_string(),
-            },
-        }
-    }
-}
-
-impl From<TrustError> for Failure {
-    fn from(e: TrustError) -> Self {
-        match e {
-            TrustError::Core(e) => e.into(),
-            TrustError::Distill(e) => e.into(),
-            other => Failure {
-                kind: None,
-                message: other.to_string(),
-            },
         }
     }
 }

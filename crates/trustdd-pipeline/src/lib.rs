@@ -1,0 +1,46 @@
+//! The trustdd pipeline: a run as typed data and its composition.
+//!
+//! - [`RunConfig`] (serde, unknown fields rejected) nests the libraries' own configs: the data,
+//!   a [`trustdd_noise::NoiseConfig`], a tagged [`ObjectiveConfig`] (`dm`, `dc`, `dsa`, `mtt`), a
+//!   tagged [`PartitionerConfig`] (`none`, `tad`), the [`OutlierConfig`], the evaluation
+//!   protocol, and the named random [`Streams`]. A TOML file is a serialised `RunConfig`.
+//! - [`RunConfig::build`] gives a [`Pipeline`]; [`Pipeline::run`] returns a [`RunReport`] (and
+//!   writes the run's files when `out` is set). A downstream crate replaces any part with its
+//!   own implementation of a core trait ([`Pipeline::with_objective`],
+//!   [`Pipeline::with_partitioner`], [`Pipeline::with_noise`],
+//!   [`Pipeline::with_outlier_generators`]).
+//! - The composition the strategy crates leave to their user lives here: [`TrustAware`] (any
+//!   objective diverted to the trusted data), [`train_trusted_experts`] (MTT experts on the
+//!   trusted data), the outlier set S_o ([`distill_outliers`]) and the comparison runs.
+//!
+//! The strategy crates (noise, trust, distill, ood) depend on core and on the compute crates
+//! (nn, train), never on each other; this crate is the only one that knows them all.
+#![deny(missing_docs)]
+
+mod config;
+mod created_dirs;
+mod data;
+mod objectives;
+mod ood_sets;
+mod outlier_set;
+mod pipeline;
+mod report;
+mod trust_aware;
+mod trusted_experts;
+
+pub use config::{
+    dataset_dsa, main_job_convnet, Augmentation, Init, MttRunConfig, ObjectiveConfig,
+    OutlierConfig, OutlierSource, PartitionerConfig, RunConfig, Streams, TrustSchedule,
+};
+pub use created_dirs::CreatedDirs;
+pub use data::{load_dataset, DataConfig};
+pub use objectives::{build_objective, build_outlier_objective, ObjectiveInputs};
+pub use ood_sets::{build_ood_sets, check_ood_sets, default_ood_sets};
+pub use outlier_set::{
+    distill_outliers, init_outlier_set, load_outliers, outlier_gradient_matching_config,
+    outlier_ipc, save_outliers, OUTLIER_FILE,
+};
+pub use pipeline::{ObjectiveFactory, PartitionerFactory, Pipeline};
+pub use report::{OutlierReport, RunReport, VariantReport};
+pub use trust_aware::TrustAware;
+pub use trusted_experts::train_trusted_experts;

@@ -1,0 +1,655 @@
+//! [`Pipeline`]: a [`RunConfig`] built into its parts (`Box<dyn …>` of the core traits) and
+//! run: noise, trust partitioning, distillation (with comparison runs), outlier distillation,
+//! evaluation, files.
+
+use crate::config::{Init, ObjectiveConfig, OutlierSource, PartitionerConfig, RunConfig};
+use crate::created_dirs::CreatedDirs;
+use crate::data::load_dataset;
+use crate::objectives::{build_objective, build_outlier_objective, ObjectiveInputs};
+use crate::ood_sets::{build_ood_sets, default_ood_sets};
+use crate::outlier_set::{distill_outliers, save_outliers};
+use crate::report::{OutlierReport, RunReport, VariantReport};
+use crate::trust_aware::TrustAware;
+use crate::trusted_experts::train_trusted_experts;
+use candle_core::{DType, Device};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+use trustdd_core::{
+    observe_round, select_device, write_atomic, DatasetSampler, DistillObjective, Error,
+    ImageDataset, NoiseModel, PartitionContext, PartitionRound, Progress, RealSampler, Result,
+    SyntheticSet, TrustPartitioner, TrustRng,
+};
+use trustdd_data::{embedded_mnist, DatasetName, Split};
+use trustdd_distill::{
+    config_hash, evaluate_set, save_png_grid, save_set, save_trajectories, train_experts,
+    CheckpointSpec, Driver, DriverConfig, SetMetadata, Trajectories,
+};
+use trustdd_noise::{apply_with_report, NoiseConfig};
+use trustdd_ood::{evaluate_ood, GeneratorList, OodEvalConfig, PseudoOutlierSampler};
+use trustdd_train::EvalConfig;
+use trustdd_trust::Tad;
+
+/// Builds a run's objective; replaces the configured one ([`Pipeline::with_objective`]).
+pub type ObjectiveFactory =
+    Box<dyn Fn(ObjectiveInputs<'_>) -> Result<Box<dyn DistillObjective>> + Send + Sync>;
+
+/// Builds a run's partitioner (a fresh one per distillation of the run); replaces the
+/// configured one ([`Pipeline::with_partitioner`]).
+pub type PartitionerFactory =
+    Box<dyn Fn(&RunConfig) -> Result<Box<dyn TrustPartitioner>> + Send + Sync>;
+
+/// The set file of each distillation, in its output folder.
+const SET_FILE: &str = "synthetic.safetensors";
+
+/// A run ready to go: the configuration and any part a downstream crate replaced.
+pub struct Pipeline {
+    config: RunConfig,
+    noise: Option<Box<dyn NoiseModel>>,
+    objective: Option<(String, ObjectiveFactory)>,
+    partitioner: Option<(String, PartitionerFactory)>,
+    generators: Option<GeneratorList>,
+}
+
+impl RunConfig {
+    /// Validates the configuration and builds its pipeline.
+    ///
+    /// # Errors
+    /// As [`RunConfig::validate`].
+    pub fn build(&self) -> Result<Pipeline> {
+        self.validate()?;
+        Ok(Pipeline {
+            config: self.clone(),
+            noise: None,
+            objective: None,
+            partitioner: None,
+            generators: None,
+        })
+    }
+}
+
+/// One distillation of a run.
+struct Variant {
+    label: String,
+    dataset: Arc<ImageDataset>,
+    partitioner: Option<Box<dyn TrustPartitioner>>,
+    out: Option<PathBuf>,
+    baseline: bool,
+}
+
+impl Pipeline {
+    /// The configuration it was built from.
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    /// Replaces the configured noise model.
+    pub fn with_noise(mut self, model: Box<dyn NoiseModel>) -> Self {
+        self.noise = Some(model);
+        self
+    }
+
+    /// Replaces the configured objective: `factory` builds it for every distillation of the
+    /// run (after MTT's experts when the configured objective is MTT). `name` is recorded in
+    /// the report's overrides.
+    pub fn with_objective(
+        mut self,
+        name: impl Into<String>,
+        factory: impl Fn(ObjectiveInputs<'_>) -> Result<Box<dyn DistillObjective>>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        self.objective = Some((name.into(), Box::new(factory)));
+        self
+    }
+
+    /// Puts a partitioner in TAD's place (refitted on the configured
+    /// [`TrustSchedule`](crate::TrustSchedule)), whatever the configured one. `name` is
+    /// recorded in the report's overrides.
+    pub fn with_partitioner(
+        mut self,
+        name: impl Into<String>,
+        factory: impl Fn(&RunConfig) -> Result<Box<dyn TrustPartitioner>> + Send + Sync + 'static,
+    ) -> Self {
+        self.partitioner = Some((name.into(), Box::new(factory)));
+        self
+    }
+
+    /// Distils the outlier set from pseudo-outliers made by `generators` (any
+    /// [`trustdd_core::OutlierGenerator`]s), whatever the configured source.
+    pub fn with_outlier_generators(mut self, generators: GeneratorList) -> Self {
+        self.generators = Some(generators);
+        self
+    }
+
+    /// Loads the configured data and runs ([`Pipeline::run_on`]).
+    ///
+    /// # Errors
+    /// Data loading errors and those of [`Pipeline::run_on`].
+    pub fn run(&self, progress: &dyn Progress) -> Result<RunReport> {
+        let (train, test) = self.config.data.load()?;
+        self.run_on(train, test, progress)
+    }
+
+    /// Runs on in-memory data: noise on `train`'s labels, then every distillation of the run,
+    /// the outlier set, the evaluations, and (when `out` is set) the files. Output folders the
+    /// run made are removed again if it fails before writing into them.
+    ///
+    /// # Errors
+    /// Any part's error, unchanged (a downstream strategy's own error type comes back inside
+    /// [`Error::Strategy`]).
+    pub fn run_on(
+        &self,
+        train: ImageDataset,
+        test: ImageDataset,
+        progress: &dyn Progress,
+    ) -> Result<RunReport> {
+        let mut created = CreatedDirs::default();
+        let result = self.run_creating(train, test, progress, &mut created);
+        if result.is_err() {
+            created.remove_empty();
+        }
+        result
+    }
+
+    fn run_creating(
+        &self,
+        train: ImageDataset,
+        test: ImageDataset,
+        progress: &dyn Progress,
+        created: &mut CreatedDirs,
+    ) -> Result<RunReport> {
+        let start = Instant::now();
+        let config = self.config.resolved(train.shape().channels);
+        let device = select_device(&config.device)?;
+        let clean = Arc::new(train.clone());
+        let (noisy, noise) = match self.noise_model(&config, &train)? {
+            Some(model) => {
+                let (noisy, report) = apply_with_report(train, model.as_ref(), config.seed)?;
+                (Arc::new(noisy), Some(report))
+            }
+            None => (clean.clone(), None),
+        };
+        let mut variants = Vec::new();
+        let noisy_label = if noise.is_some() {
+            "noisy labels"
+        } else {
+            "clean labels"
+        };
+        let primary = self.partitioner(&config)?;
+        let subdir = |name: &str| config.out.as_ref().map(|o| o.join(name));
+        if config.compare && noise.is_some() {
+            variants.push(Variant {
+                label: "clean labels".into(),
+                dataset: clean,
+                partitioner: None,
+                out: subdir("clean-labels"),
+                baseline: false,
+            });
+            if primary.is_some() {
+                variants.push(Variant {
+                    label: noisy_label.into(),
+                    dataset: noisy.clone(),
+                    partitioner: None,
+                    out: subdir("noisy-labels"),
+                    baseline: false,
+                });
+            }
+        }
+        let label = match &primary {
+            Some(p) => format!("{noisy_label} + {}", p.name().to_uppercase()),
+            None => noisy_label.to_string(),
+        };
+        variants.push(Variant {
+            label,
+            dataset: noisy.clone(),
+            partitioner: primary,
+            out: config.out.clone(),
+            baseline: config.baseline,
+        });
+        let outlier_source = self.outlier_source(&config, &noisy, &device)?;
+        // Fail before the long run if an output folder cannot be made.
+        for dir in variants.iter().filter_map(|v| v.out.as_ref()) {
+            created.create(dir)?;
+        }
+        let meta = SetMetadata {
+            objective: String::new(),
+            dataset: noisy.name().to_string(),
+            class_names: noisy.class_names().to_vec(),
+            shape: noisy.shape(),
+            preprocess: noisy.preprocess().clone(),
+            seed: config.seed,
+            eval_lr: None,
+        };
+        let mut runs = Vec::new();
+        for v in variants {
+            let out = v.out.clone();
+            let run = self.distill_variant(&config, v, &test, &device, progress)?;
+            if let Some(dir) = &out {
+                let meta = set_metadata(&meta, &run);
+                save_set(&dir.join(SET_FILE), &run.syn, &meta)?;
+                save_png_grid(&dir.join("synthetic.png"), &run.syn, &meta.preprocess)?;
+            }
+            runs.push(run);
+        }
+        let primary = runs.last().expect("the primary run is always there");
+        let outliers = match outlier_source {
+            Some(OutlierData { sampler, groups }) => Some(self.distill_outlier_set(
+                &config,
+                sampler.as_ref(),
+                groups,
+                primary,
+                &set_metadata(&meta, primary),
+                &test,
+                &device,
+                progress,
+            )?),
+            None => None,
+        };
+        let report = RunReport {
+            config,
+            overrides: self.overrides(),
+            noise,
+            runs,
+            outliers,
+            total_seconds: start.elapsed().as_secs_f64(),
+        };
+        if let Some(out) = &report.config.out {
+            let json = serde_json::to_vec_pretty(&report)
+                .map_err(|e| Error::invalid("run report", e, "serialisable to JSON"))?;
+            write_atomic(&out.join("report.json"), &json)?;
+        }
+        Ok(report)
+    }
+
+    fn overrides(&self) -> Vec<(String, String)> {
+        let mut o = Vec::new();
+        if let Some(n) = &self.noise {
+            o.push(("noise".to_string(), n.name()));
+        }
+        if let Some((name, _)) = &self.objective {
+            o.push(("objective".to_string(), name.clone()));
+        }
+        if let Some((name, _)) = &self.partitioner {
+            o.push(("partitioner".to_string(), name.clone()));
+        }
+        if let Some(g) = &self.generators {
+            o.push(("outlier generators".to_string(), g.names().join(",")));
+        }
+        o
+    }
+
+    fn noise_model<'s>(
+        &'s self,
+        config: &RunConfig,
+        train: &ImageDataset,
+    ) -> Result<Option<Box<dyn NoiseModel + 's>>> {
+        if let Some(model) = &self.noise {
+            return Ok(Some(Box::new(Shared(model.as_ref()))));
+        }
+        if config.noise == NoiseConfig::None {
+            return Ok(None);
+        }
+        let mut noise = config.noise.clone();
+        if let Some(dir) = config.data.folder() {
+            noise = noise.with_data_dir(&dir);
+        }
+        Ok(Some(noise.with_dataset_name(train.name()).build()?))
+    }
+
+    /// A fresh partitioner for the run's trust-aware distillation, if any.
+    fn partitioner(&self, config: &RunConfig) -> Result<Option<Box<dyn TrustPartitioner>>> {
+        if let Some((_, factory)) = &self.partitioner {
+            return factory(config).map(Some);
+        }
+        Ok(match &config.partitioner {
+            PartitionerConfig::None => None,
+            PartitionerConfig::Tad(c) => Some(Box::new(Tad::new(c.clone())?)),
+        })
+    }
+
+    /// Distils one variant: the partitioner's warm-up rounds (or trusted MTT experts) first,
+    /// the initial set from the (trusted) data, then the driver with the objective diverted to
+    /// the trusted data.
+    fn distill_variant(
+        &self,
+        config: &RunConfig,
+        v: Variant,
+        test: &ImageDataset,
+        device: &Device,
+        progress: &dyn Progress,
+    ) -> Result<VariantReport> {
+        let streams = &config.streams;
+        let plain = DatasetSampler::new(v.dataset.clone(), device.clone());
+        let mut partitioner = v.partitioner;
+        let partitioner_name = partitioner.as_ref().map(|p| p.name());
+        // The partitioner's refits draw from their own streams, apart from the distillation's.
+        let trust_seed = TrustRng::for_item(config.seed, streams.trust).next_u64();
+        let mut rounds: Vec<PartitionRound> = Vec::new();
+        let trajectories: Option<Trajectories> = match &config.objective {
+            ObjectiveConfig::Mtt(mtt) => {
+                let mut rng = TrustRng::for_item(config.seed, streams.experts);
+                let t = match partitioner.as_mut() {
+                    Some(p) => {
+                        let (t, r) = train_trusted_experts(
+                            &mtt.experts,
+                            p.as_mut(),
+                            v.dataset.clone(),
+                            device,
+                            config.trust.refresh_epochs,
+                            trust_seed,
+                            DType::F32,
+                            &mut rng,
+                            progress,
+                        )?;
+                        rounds = r;
+                        t
+                    }
+                    None => train_experts(&mtt.experts, &plain, DType::F32, &mut rng, progress)?,
+                };
+                if let Some(dir) = &v.out {
+                    save_trajectories(&dir.join("experts.safetensors"), &t)?;
+                }
+                Some(t)
+            }
+            _ => {
+                if let Some(p) = partitioner.as_mut() {
+                    // Rounds before the initial set, so that it is drawn from trusted images.
+                    let warmup_seed =
+                        TrustRng::for_item(config.seed, streams.trust_warmup).next_u64();
+                    for round in 0..config.trust.warmup_rounds.max(1) {
+                        let ctx = PartitionContext {
+                            dataset: &v.dataset,
+                            device,
+                            round,
+                            progress,
+                        };
+                        let mut rng = TrustRng::for_item(warmup_seed, round as u64);
+                        rounds.push(observe_round(p.as_mut(), &ctx, &mut rng)?);
+                    }
+                }
+                None
+            }
+        };
+        let init = match partitioner.as_ref().and_then(|p| p.partition()) {
+            Some(partition) => {
+                DatasetSampler::from_partition(v.dataset.clone(), partition, device.clone())?
+            }
+            None => plain.clone(),
+        };
+        let mut rng = TrustRng::new(config.seed);
+        let mut syn = match config.init {
+            Init::Real => SyntheticSet::from_real(&init, config.ipc, &mut rng)?,
+            Init::Noise => SyntheticSet::from_noise(
+                v.dataset.shape(),
+                test.num_classes(),
+                config.ipc,
+                device,
+                &mut rng,
+            )?,
+        };
+        let baseline = if v.baseline {
+            Some(evaluate_set(
+                &syn,
+                test,
+                &config.eval,
+                config.seed,
+                device,
+                progress,
+            )?)
+        } else {
+            None
+        };
+        let inputs = ObjectiveInputs {
+            real: &init,
+            syn: &mut syn,
+            trajectories,
+        };
+        let inner = match &self.objective {
+            Some((_, factory)) => factory(inputs)?,
+            None => build_objective(&config.objective, inputs)?,
+        };
+        // MTT reads no real data while distilling: its diversion is the experts'.
+        let diverts = !matches!(config.objective, ObjectiveConfig::Mtt(_));
+        let mut chosen = match partitioner {
+            Some(p) if diverts => Chosen::Diverted(TrustAware::new(
+                inner,
+                p,
+                v.dataset.clone(),
+                device.clone(),
+                config.trust.refresh,
+                trust_seed,
+            )?),
+            _ => Chosen::Plain(inner),
+        };
+        let objective: &mut dyn DistillObjective = match &mut chosen {
+            Chosen::Diverted(t) => t,
+            Chosen::Plain(o) => o.as_mut(),
+        };
+        let driver = Driver::new(
+            DriverConfig {
+                iterations: config.iterations,
+                eval_every: config.eval_every,
+                final_eval: true,
+                checkpoint_every: config.checkpoint_every,
+                eval: config.eval.clone(),
+                eval_seed: config.seed,
+            },
+            self.checkpoint(config, &v.label, v.out.as_deref())?,
+        )?;
+        let distill = driver.run(objective, &mut syn, &plain, Some(test), &mut rng, progress)?;
+        if let Chosen::Diverted(t) = &chosen {
+            rounds.extend_from_slice(t.rounds());
+        }
+        Ok(VariantReport {
+            label: v.label,
+            partitioner: partitioner_name,
+            distill,
+            baseline,
+            rounds,
+            syn,
+        })
+    }
+
+    /// Checkpointing for a variant writing into `out`: the hash covers everything that
+    /// determines the synthetic set (not the iteration count, the evaluation or the outputs).
+    fn checkpoint(
+        &self,
+        config: &RunConfig,
+        variant: &str,
+        out: Option<&Path>,
+    ) -> Result<Option<CheckpointSpec>> {
+        let Some(out) = out.filter(|_| config.checkpoint_every > 0) else {
+            return Ok(None);
+        };
+        let identity = RunConfig {
+            iterations: 0,
+            eval: EvalConfig::default(),
+            eval_every: 0,
+            baseline: false,
+            checkpoint_every: 0,
+            outliers: Default::default(),
+            compare: false,
+            device: String::new(),
+            out: None,
+            ..config.clone()
+        };
+        let identity = serde_json::json!({
+            "config": identity, "variant": variant, "overrides": self.overrides(),
+        });
+        Ok(Some(CheckpointSpec {
+            path: out.join("checkpoint.safetensors"),
+            config_hash: config_hash(&identity)?,
+        }))
+    }
+
+    /// The sampler S_o is distilled from and its group names, built before the long run so a
+    /// bad source fails at once.
+    fn outlier_source(
+        &self,
+        config: &RunConfig,
+        dataset: &Arc<ImageDataset>,
+        device: &Device,
+    ) -> Result<Option<OutlierData>> {
+        let generators = match (&self.generators, &config.outliers.source) {
+            (Some(g), _) => Some(g.clone()),
+            (None, OutlierSource::Generators { spec }) => Some(GeneratorList::parse(spec)?),
+            (None, _) => None,
+        };
+        if let Some(list) = generators {
+            let names = list.names();
+            let inner = Arc::new(DatasetSampler::new(dataset.clone(), device.clone()));
+            let sampler =
+                PseudoOutlierSampler::new(inner, list, dataset.preprocess().clone(), config.seed)?;
+            return Ok(Some(OutlierData {
+                sampler: Box::new(sampler),
+                groups: names,
+            }));
+        }
+        let OutlierSource::Dataset { name } = &config.outliers.source else {
+            return Ok(None);
+        };
+        let other = match name.as_str() {
+            "digits" => embedded_mnist()?.0.with_name("digits"),
+            name => load_dataset(
+                &DatasetName::parse(name)?,
+                config.data.folder().as_deref(),
+                Split::Train,
+                "outlier dataset",
+            )?,
+        };
+        if other.shape() != dataset.shape() {
+            return Err(Error::shape(
+                format!("outlier dataset {} images", other.name()),
+                format!("{} (as {})", dataset.shape(), dataset.name()),
+                other.shape(),
+            ));
+        }
+        // One group: the outliers carry no class, so every image is labelled 0.
+        let one_group = ImageDataset::new(
+            other.name(),
+            other.shape(),
+            other.pixels().to_vec(),
+            vec![0; other.len()],
+            vec![other.name().to_string()],
+        )?
+        .with_preprocess(dataset.preprocess().clone())?;
+        let names = vec![other.name().to_string()];
+        let sampler = DatasetSampler::new(Arc::new(one_group), device.clone());
+        Ok(Some(OutlierData {
+            sampler: Box::new(sampler),
+            groups: names,
+        }))
+    }
+
+    /// Distils S_o beside the primary set, saves it, and evaluates OOD detection with and
+    /// without it.
+    #[allow(clippy::too_many_arguments)]
+    fn distill_outlier_set(
+        &self,
+        config: &RunConfig,
+        sampler: &dyn RealSampler,
+        groups: Vec<String>,
+        primary: &VariantReport,
+        meta: &SetMetadata,
+        test: &ImageDataset,
+        device: &Device,
+        progress: &dyn Progress,
+    ) -> Result<OutlierReport> {
+        let o = &config.outliers;
+        let classes = primary.syn.num_classes;
+        let objective_config = o.objective.as_ref().unwrap_or(&config.objective);
+        let mut objective = build_outlier_objective(objective_config, classes, config.ipc)?;
+        let mut rng = TrustRng::for_item(config.seed, config.streams.outliers);
+        let (set, distill) = distill_outliers(
+            objective.as_mut(),
+            sampler,
+            classes,
+            config.ipc,
+            o.iterations.unwrap_or(config.iterations),
+            &mut rng,
+            progress,
+        )?;
+        if let Some(out) = &config.out {
+            save_outliers(out, &set, meta, groups.clone())?;
+        }
+        let names = if o.ood_sets.is_empty() {
+            default_ood_sets(&config.data.dataset)
+        } else {
+            o.ood_sets.clone()
+        };
+        let ood_sets = build_ood_sets(
+            &names,
+            test,
+            config.data.folder().as_deref(),
+            config.seed,
+            config.streams.ood_sets,
+            device,
+        )?;
+        let mut eval = OodEvalConfig {
+            eval: config.eval.clone(),
+            lambda: o.lambda,
+            temperature: o.temperature,
+            ..OodEvalConfig::default()
+        };
+        if let Some(lr) = meta.eval_lr {
+            eval.eval.train.lr = lr;
+        }
+        let syn = &primary.syn;
+        let evaluate = |outliers: Option<&SyntheticSet>| {
+            evaluate_ood(
+                syn,
+                outliers,
+                test,
+                &ood_sets,
+                &eval,
+                config.seed,
+                device,
+                progress,
+            )
+        };
+        let plain = evaluate(None)?;
+        let exposed = evaluate(Some(&set))?;
+        Ok(OutlierReport {
+            groups,
+            distill,
+            plain,
+            exposed,
+            set,
+        })
+    }
+}
+
+/// What the outlier set is distilled from: a sampler whose classes are the groups.
+struct OutlierData {
+    sampler: Box<dyn RealSampler>,
+    groups: Vec<String>,
+}
+
+/// The objective a variant runs: diverted to the trusted data, or as built.
+enum Chosen {
+    Diverted(TrustAware),
+    Plain(Box<dyn DistillObjective>),
+}
+
+/// The set file's metadata for a run: its objective and the rate it learnt (MTT's α).
+fn set_metadata(base: &SetMetadata, run: &VariantReport) -> SetMetadata {
+    SetMetadata {
+        objective: run.distill.objective.clone(),
+        eval_lr: run.distill.learnt_lr,
+        ..base.clone()
+    }
+}
+
+/// A borrowed noise model, so one replacement model serves every run of the pipeline.
+struct Shared<'a>(&'a dyn NoiseModel);
+
+impl NoiseModel for Shared<'_> {
+    fn name(&self) -> String {
+        self.0.name()
+    }
+    fn corrupt(&self, ctx: &trustdd_core::NoiseContext<'_>) -> Result<Vec<u32>> {
+        self.0.corrupt(ctx)
+    }
+}

@@ -1,0 +1,135 @@
+//! `RunConfig` as data: the TOML a user writes, strictness, defaults, validation naming the
+//! field, and the effective configuration a run records.
+
+use trustdd_pipeline::{
+    Augmentation, ObjectiveConfig, OutlierSource, PartitionerConfig, RunConfig,
+};
+use trustdd_train::dsa::DsaConfig;
+
+#[test]
+fn a_toml_file_is_a_serialised_run_config() {
+    let text = r#"
+        ipc = 1
+        [objective]
+        kind = "dsa"
+        real_batch = 32
+        [partitioner]
+        kind = "tad"
+        min_trusted_per_class = 3
+        [partitioner.split]
+        tau = 0.6
+        [outliers.source]
+        kind = "generators"
+        spec = "poe"
+    "#;
+    let c: RunConfig = toml::from_str(text).unwrap();
+    assert_eq!(c.ipc, 1);
+    let ObjectiveConfig::Dsa(o) = &c.objective else {
+        panic!("{:?}", c.objective)
+    };
+    assert_eq!(o.real_batch, 32);
+    let PartitionerConfig::Tad(t) = &c.partitioner else {
+        panic!("{:?}", c.partitioner)
+    };
+    assert_eq!((t.min_trusted_per_class, t.split.tau), (3, 0.6));
+    assert_eq!(
+        c.outliers.source,
+        OutlierSource::Generators { spec: "poe".into() }
+    );
+    // Everything else is the main job's.
+    assert_eq!(c.iterations, RunConfig::default().iterations);
+    // The whole configuration round-trips.
+    let back: RunConfig = toml::from_str(&toml::to_string(&c).unwrap()).unwrap();
+    assert_eq!(back, c);
+}
+
+#[test]
+fn unknown_fields_and_bad_values_are_refused_by_name() {
+    for (text, names) in [
+        ("objektive = 1", "objektive"),
+        ("[objective]\nkind = \"dm\"\nreal_bach = 3", "real_bach"),
+        ("[objective]\nkind = \"gan\"", "gan"),
+        (
+            "[partitioner]\nkind = \"tad\"\n[partitioner.split]\ntaus = 1",
+            "taus",
+        ),
+    ] {
+        let e = toml::from_str::<RunConfig>(text).unwrap_err().to_string();
+        assert!(e.contains(names), "{text}: {e}");
+    }
+    let bad = |c: RunConfig, field: &str| {
+        let e = c.build().err().expect("refused").to_string();
+        assert!(e.contains(field), "{field}: {e}");
+    };
+    bad(
+        RunConfig {
+            iterations: 0,
+            ..RunConfig::default()
+        },
+        "iterations",
+    );
+    bad(
+        RunConfig {
+            ipc: 0,
+            ..RunConfig::default()
+        },
+        "ipc",
+    );
+    let mut c = RunConfig::default();
+    c.trust.refresh = 0;
+    bad(c, "trust.refresh");
+    let mut c = RunConfig {
+        objective: ObjectiveConfig::preset("mtt").unwrap(),
+        ..RunConfig::default()
+    };
+    c.outliers.source = OutlierSource::Generators { spec: "poe".into() };
+    bad(c, "outliers.objective");
+    let mut c = RunConfig::default();
+    c.outliers.source = OutlierSource::Generators {
+        spec: "jigsaw:x".into(),
+    };
+    bad(c, "jigsaw");
+    let mut c = RunConfig::default();
+    c.outliers.source = OutlierSource::Dataset {
+        name: "frob".into(),
+    };
+    bad(c, "frob");
+    let mut c = RunConfig::default();
+    if let ObjectiveConfig::Dm(o) = &mut c.objective {
+        o.real_batch = 0;
+    }
+    bad(c, "real_batch");
+    assert!(ObjectiveConfig::preset("gan")
+        .unwrap_err()
+        .to_string()
+        .contains("gan"));
+}
+
+#[test]
+fn the_effective_config_follows_the_dataset() {
+    let c = RunConfig {
+        ipc: 50,
+        ..RunConfig::default()
+    };
+    let grey = c.resolved(1);
+    assert_eq!(grey.augmentation, Augmentation::AsConfigured);
+    assert_eq!(grey.eval.train.augment, Some(DsaConfig::digits()));
+    let ObjectiveConfig::Dm(dm) = &grey.objective else {
+        panic!("dm")
+    };
+    assert_eq!(dm.dsa, Some(DsaConfig::digits()));
+    let PartitionerConfig::Tad(t) = &grey.partitioner else {
+        panic!("tad")
+    };
+    assert_eq!(t.proxy.augment, Some(DsaConfig::digits()));
+    assert_eq!(t.min_trusted_per_class, 50, "raised to the IPC");
+    let colour = c.resolved(3);
+    assert_eq!(colour.eval.train.augment, Some(DsaConfig::default()));
+    // Written as configured: nothing changes but the TAD minimum.
+    let mut fixed = c.clone();
+    fixed.augmentation = Augmentation::AsConfigured;
+    fixed.eval.train.augment = None;
+    assert_eq!(fixed.resolved(1).eval.train.augment, None);
+    // Resolving twice changes nothing more.
+    assert_eq!(grey.resolved(1), grey);
+}
