@@ -20,6 +20,7 @@
 //! can add its own implementation and run it through the same pipeline.
 #![deny(missing_docs)]
 
+mod arrays;
 mod atomic_write;
 mod cifar100;
 mod dataset;
@@ -33,6 +34,7 @@ mod sampler;
 mod synthetic;
 mod trust;
 
+pub use arrays::SyntheticLabelsArray;
 pub use atomic_write::write_atomic;
 pub use cifar100::CIFAR100_FINE_TO_COARSE;
 pub use dataset::{
@@ -54,3 +56,4 @@ pub use trust::{
 };
 
 pub use candle_core;
+pub use ndarray;

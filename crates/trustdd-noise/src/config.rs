@@ -68,7 +68,7 @@ pub enum NoiseConfig {
     File {
         /// The label file.
         path: PathBuf,
-        /// The safetensors tensor (`None`: the file's only tensor, or a text file).
+        /// The safetensors tensor (`None`: the file's only tensor, or a `.npy` or text file).
         #[serde(default)]
         tensor: Option<String>,
     },

@@ -1,20 +1,25 @@
-//! Observed labels read from a file: safetensors (one integer tensor) or text (one per line).
+//! Observed labels read from a file: safetensors (one integer tensor), `.npy` (a 1-D integer
+//! array) or text (one per line).
 
 use safetensors::{Dtype, SafeTensors};
 use std::path::{Path, PathBuf};
 use trustdd_core::{check_labels, Error, NoiseContext, NoiseModel, Result};
 
 /// Reads labels from `path`: a `.safetensors` file (tensor `tensor`, or its only tensor when
-/// `None`; any integer dtype, rank 1) or a text file with one non-negative integer per line
-/// (blank lines skipped).
+/// `None`; any integer dtype, rank 1), a `.npy` file (numpy's `np.save` of a 1-D array of any
+/// integer dtype; `tensor` unused) or a text file with one non-negative integer per line (blank
+/// lines skipped).
 ///
 /// # Errors
 /// [`Error::Io`] when unreadable; [`Error::Format`] naming the file for a missing tensor, a
-/// non-integer dtype, a rank other than 1, a negative value or an unparsable line.
+/// non-integer dtype, a rank other than 1, a negative value, an unparsable line, or a malformed
+/// or truncated `.npy` file.
 pub fn read_labels(path: &Path, tensor: Option<&str>) -> Result<Vec<u32>> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     if path.extension().is_some_and(|e| e == "safetensors") {
         safetensors_labels(path, &bytes, tensor)
+    } else if path.extension().is_some_and(|e| e == "npy") {
+        crate::npy_labels::npy_labels(path, &bytes)
     } else {
         text_labels(path, &bytes)
     }

@@ -9,7 +9,7 @@
 //! | `pair:0.2` | [`Asymmetric::pair_flip`]: `c → c+1 mod C` |
 //! | `idn:0.4` | [`InstanceDependent`] (Xia et al. 2020) on pixels or a [`FeatureExtractor`] |
 //! | `cifar10n:worse`, `cifar100n:noisy` | [`CifarN`] human labels |
-//! | `file:<path>[:<tensor>]` | [`FileLabels`]: safetensors or one label per line |
+//! | `file:<path>[:<tensor>]` | [`FileLabels`]: safetensors, `.npy` or one label per line |
 //!
 //! [`NoiseConfig::parse`] reads a spec, [`NoiseConfig::build`] validates it and returns the
 //! `Box<dyn NoiseModel>`; [`apply_with_report`] applies it and returns a [`NoiseReport`] (JSON via
@@ -28,6 +28,7 @@ mod features;
 mod grammar;
 mod instance;
 mod label_file;
+mod npy_labels;
 mod per_sample;
 mod rate;
 mod report;

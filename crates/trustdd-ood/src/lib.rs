@@ -19,6 +19,7 @@
 //! matching, and the noise OOD sets.
 #![deny(missing_docs)]
 
+mod arrays;
 mod error;
 mod evaluate;
 pub mod generators;
@@ -30,6 +31,7 @@ mod sampler;
 mod scores;
 mod train_oe;
 
+pub use arrays::{ood_metrics_arrays, scores_array};
 pub use error::{OodError, Result};
 pub use evaluate::{evaluate_ood, OodEvalConfig};
 pub use generators::{GeneratorList, Invert, Jigsaw, Mix, Pixelate, Speckle, POE_SPEC};

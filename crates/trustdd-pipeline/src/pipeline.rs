@@ -442,6 +442,11 @@ impl Pipeline {
         if let Chosen::Diverted(t) = &chosen {
             rounds.extend_from_slice(t.rounds());
         }
+        // Warm-up rounds and refits count rounds from their own starts; the report numbers the
+        // run's refits in order.
+        for (k, r) in rounds.iter_mut().enumerate() {
+            r.round = k;
+        }
         Ok(VariantReport {
             label: v.label,
             partitioner: partitioner_name,

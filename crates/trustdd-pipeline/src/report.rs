@@ -39,8 +39,8 @@ pub struct VariantReport {
     pub distill: DistillReport,
     /// Evaluation of the initial set, when asked.
     pub baseline: Option<EvalReport>,
-    /// Every refit of the partitioner, in order: warm-up rounds, then refits during expert
-    /// training or distillation.
+    /// Every refit of the partitioner, in order (numbered 0, 1, … here): warm-up rounds, then
+    /// refits during expert training or distillation.
     pub rounds: Vec<PartitionRound>,
     /// The distilled set.
     #[serde(skip)]

@@ -16,6 +16,7 @@
 //! (`trustdd-pipeline`): this crate depends on no other strategy crate.
 #![deny(missing_docs)]
 
+mod arrays;
 mod class_split;
 mod config;
 mod diagnostics;
