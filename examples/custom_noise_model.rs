@@ -1,7 +1,7 @@
 //! A label-noise model written outside trustdd: it implements one trait,
 //! `trustdd::core::NoiseModel`, and runs through the same pipeline as the built-in ones; the
 //! noise report measures it, TAD's trust partition finds the labels it corrupted, and DM distils
-//! from the trusted part. About 2 minutes on 2 cores.
+//! from the trusted part. About 30 s on 2 cores (release build).
 //!
 //! ```sh
 //! cargo run --release --example custom_noise_model

@@ -2,7 +2,7 @@
 //! `trustdd::core::TrustPartitioner`, and takes TAD's place in the pipeline (warm-up rounds,
 //! the initial set drawn from trusted images, refits during distillation). Its own figures come
 //! back in the run report beside the precision and recall the pipeline measures for any
-//! partitioner. About 1 minute on 2 cores.
+//! partitioner. About 10 s on 2 cores (release build).
 //!
 //! "Nearest centroid" trusts a sample when its observed label is the class whose mean image
 //! (over the samples currently trusted with that label) is closest to it: a training-free

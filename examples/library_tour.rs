@@ -1,7 +1,7 @@
 //! The README's library example, kept compiling: the parts composed by hand, below the
 //! pipeline (`examples/quickstart.rs` runs the same job as one `RunConfig`). 40% asymmetric label
 //! noise on the embedded digits, DM distilling 10 images per class through TAD's trust-aware
-//! diversion, and a fresh network trained on the 100 synthetic images. About 4 minutes on 2
+//! diversion, and a fresh network trained on the 100 synthetic images. About 70 s on 2
 //! cores.
 //!
 //! ```sh

@@ -1,7 +1,7 @@
 //! Noisy distillation end to end through the library: the main job as a `RunConfig` (40%
 //! asymmetric label noise on the embedded digits, TAD's trust partition, DM distilling 10 images
 //! per class from the trusted part only), built into a pipeline and run; fresh networks trained
-//! on those 100 images. About 2 minutes on 2 cores.
+//! on those 100 images. About 40 s on 2 cores (release build).
 //!
 //! ```sh
 //! cargo run --release --example quickstart

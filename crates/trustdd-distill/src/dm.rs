@@ -177,14 +177,12 @@ impl DistillObjective for Dm {
         self.step_impl(syn, ctx, rng)
     }
     fn state(&self) -> Vec<(String, Tensor)> {
-        self.optimizer
-            .buffer()
-            .map(|b| vec![("image_momentum".to_string(), b.clone())])
-            .unwrap_or_default()
+        self.optimizer.named_buffer("image_momentum")
     }
     fn load_state(&mut self, state: &HashMap<String, Tensor>) -> Result<()> {
-        let buf = take_buffer(state, "image_momentum", &["image_momentum"], "dm")?;
-        self.optimizer.set_buffer(buf);
+        let known = ["image_momentum"];
+        self.optimizer
+            .set_buffer(take_buffer(state, known[0], &known, "dm")?);
         Ok(())
     }
 }

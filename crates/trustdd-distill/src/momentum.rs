@@ -44,6 +44,14 @@ impl MomentumSgd {
         self.buffer.as_ref()
     }
 
+    /// The buffer as a named checkpoint tensor (nothing before the first step).
+    pub fn named_buffer(&self, name: &str) -> Vec<(String, Tensor)> {
+        self.buffer
+            .iter()
+            .map(|b| (name.to_string(), b.clone()))
+            .collect()
+    }
+
     /// Restores a buffer saved from [`Self::buffer`].
     pub fn set_buffer(&mut self, buffer: Option<Tensor>) {
         self.buffer = buffer;

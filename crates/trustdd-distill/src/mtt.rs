@@ -352,15 +352,9 @@ impl DistillObjective for Mtt {
     }
     fn state(&self) -> Vec<(String, Tensor)> {
         let mut s = vec![("lr".to_string(), self.lr.as_tensor().clone())];
-        for (name, opt) in [
-            ("image_momentum", &self.image_opt),
-            ("lr_momentum", &self.lr_opt),
-            ("label_momentum", &self.label_opt),
-        ] {
-            if let Some(b) = opt.buffer() {
-                s.push((name.to_string(), b.clone()));
-            }
-        }
+        s.extend(self.image_opt.named_buffer("image_momentum"));
+        s.extend(self.lr_opt.named_buffer("lr_momentum"));
+        s.extend(self.label_opt.named_buffer("label_momentum"));
         s
     }
     fn load_state(&mut self, state: &HashMap<String, Tensor>) -> Result<()> {
