@@ -27,6 +27,7 @@ pub mod metrics;
 mod oe;
 mod ood_sets;
 mod report;
+pub mod resample;
 mod sampler;
 mod scores;
 mod train_oe;
@@ -34,7 +35,9 @@ mod train_oe;
 pub use arrays::{ood_metrics_arrays, scores_array};
 pub use error::{OodError, Result};
 pub use evaluate::{evaluate_ood, OodEvalConfig};
-pub use generators::{GeneratorList, Invert, Jigsaw, Mix, Pixelate, Speckle, POE_SPEC};
+pub use generators::{
+    GeneratorList, Invert, Jigsaw, Mix, Pixelate, QuadrantJigsaw, Speckle, POE_SPEC,
+};
 pub use metrics::{ood_metrics, OodMetrics};
 pub use oe::oe_loss;
 pub use ood_sets::OodSet;

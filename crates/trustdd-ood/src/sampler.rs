@@ -82,16 +82,24 @@ impl PseudoOutlierSampler {
     }
 
     /// Real images `ids` (inner ids) corrupted by generator `group`, as network inputs.
-    fn corrupt(
-        &self,
-        group: usize,
-        ids: &[usize],
-        rng: &mut TrustRng,
-    ) -> trustdd_core::Result<Tensor> {
+    ///
+    /// Image `id` of group `g` is corrupted with `TrustRng::for_item(seed, g·stride + id)`, so it
+    /// is the same outlier every time it is drawn: a pool corrupted once, as the official code
+    /// builds its outlier pool once (speckle's noise is not redrawn per draw).
+    fn corrupt(&self, group: usize, ids: &[usize]) -> trustdd_core::Result<Tensor> {
         let x = self.inner.images(ids)?;
         let pixels = self.preprocess.invert(&x)?.clamp(0f32, 1f32)?;
-        let corrupted = self.generators.get(group).generate(&pixels, rng)?;
-        self.preprocess.apply(&corrupted.to_dtype(x.dtype())?)
+        let generator = self.generators.get(group);
+        let corrupted = ids
+            .iter()
+            .enumerate()
+            .map(|(k, &id)| {
+                let mut rng = TrustRng::for_item(self.seed, (group * self.stride + id) as u64);
+                generator.generate(&pixels.narrow(0, k, 1)?, &mut rng)
+            })
+            .collect::<trustdd_core::Result<Vec<_>>>()?;
+        self.preprocess
+            .apply(&Tensor::cat(&corrupted, 0)?.to_dtype(x.dtype())?)
     }
 
     fn check_group(&self, group: usize) -> trustdd_core::Result<()> {
@@ -121,11 +129,6 @@ impl RealSampler for PseudoOutlierSampler {
 
     /// Decodes `g·stride + id`; consecutive ids of one group are corrupted as one batch.
     fn images(&self, ids: &[usize]) -> trustdd_core::Result<Tensor> {
-        // FNV-1a over the ids: the same request always gets the same corruption.
-        let hash = ids.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &i| {
-            (h ^ i as u64).wrapping_mul(0x0100_0000_01b3)
-        });
-        let mut rng = TrustRng::for_item(self.seed, hash);
         let mut parts = Vec::new();
         let mut start = 0;
         while start < ids.len() {
@@ -136,7 +139,7 @@ impl RealSampler for PseudoOutlierSampler {
                 .position(|&i| i / self.stride != group)
                 .map_or(ids.len(), |p| start + p);
             let inner: Vec<usize> = ids[start..end].iter().map(|&i| i % self.stride).collect();
-            parts.push(self.corrupt(group, &inner, &mut rng)?);
+            parts.push(self.corrupt(group, &inner)?);
             start = end;
         }
         if parts.is_empty() {
@@ -154,6 +157,6 @@ impl RealSampler for PseudoOutlierSampler {
             .into_iter()
             .map(|k| self.pool[k])
             .collect();
-        self.corrupt(class, &ids, rng)
+        self.corrupt(class, &ids)
     }
 }

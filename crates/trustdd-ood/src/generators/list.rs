@@ -1,6 +1,6 @@
 //! [`GeneratorList`]: several generators applied round-robin, and its spec-string parser.
 
-use super::{Invert, Jigsaw, Mix, Pixelate, Speckle};
+use super::{Invert, Jigsaw, Mix, Pixelate, QuadrantJigsaw, Speckle};
 use crate::{OodError, Result};
 use candle_core::Tensor;
 use std::sync::Arc;
@@ -35,11 +35,12 @@ impl GeneratorList {
         Ok(Self { generators })
     }
 
-    /// The default four: jigsaw (2×2, fixed), invert, pixelate (0.2), speckle (σ = 1).
+    /// The official four, in the official order: the quadrant jigsaw, invert, pixelate (0.2),
+    /// speckle (σ = 1).
     pub fn poe() -> Self {
         Self {
             generators: vec![
-                Arc::new(Jigsaw::default()),
+                Arc::new(QuadrantJigsaw),
                 Arc::new(Invert),
                 Arc::new(Pixelate::default()),
                 Arc::new(Speckle::default()),
@@ -47,8 +48,9 @@ impl GeneratorList {
         }
     }
 
-    /// Parses a comma-separated spec. `poe` is [`POE_SPEC`]; items are `jigsaw[:grid]`
-    /// (fixed derangement), `jigsaw-random[:grid]`, `invert`, `pixelate[:factor]`,
+    /// Parses a comma-separated spec. `poe` is [`POE_SPEC`]; items are `jigsaw` (the official
+    /// [`QuadrantJigsaw`]), `jigsaw:grid` (a fixed derangement of `grid×grid` blocks),
+    /// `jigsaw-random[:grid]`, `invert`, `pixelate[:factor]`,
     /// `speckle[:sigma]`, `mix[:alpha]`, with the defaults of each type when the value is
     /// omitted. Example: `jigsaw:4,pixelate:0.25`. Parameters are validated here.
     ///
@@ -121,6 +123,7 @@ fn parse_item(item: &str) -> Result<Arc<dyn OutlierGenerator>> {
         }
     };
     Ok(match name {
+        "jigsaw" if value.is_none() => Arc::new(QuadrantJigsaw),
         "jigsaw" | "jigsaw-random" => Arc::new(Jigsaw {
             grid: grid()?,
             random_permutation: name == "jigsaw-random",
@@ -136,12 +139,10 @@ fn parse_item(item: &str) -> Result<Arc<dyn OutlierGenerator>> {
         "mix" => Arc::new(Mix {
             alpha: float(0.5, |a| (0.0..=1.0).contains(&a), "a mix alpha in [0, 1]")?,
         }),
-        _ => {
-            return Err(bad(
-                "one of poe, jigsaw[:grid], jigsaw-random[:grid], invert, pixelate[:factor], \
+        _ => return Err(bad(
+            "one of poe, jigsaw, jigsaw:grid, jigsaw-random[:grid], invert, pixelate[:factor], \
                  speckle[:sigma], mix[:alpha]",
-            ))
-        }
+        )),
     })
 }
 

@@ -1,9 +1,10 @@
 //! Pseudo-outlier generators ([`trustdd_core::OutlierGenerator`]s), pixel space [0, 1],
 //! `N×C×H×W` in and out.
 //!
-//! Jigsaw, invert, pixelate and speckle follow ALGORITHMS.md §7 (the paper's POE corruptions);
-//! their exact parameters (jigsaw grid and derangement, pixelate binning, mix partner choice) are
-//! reconstructed and documented on each type.
+//! [`GeneratorList::poe`] is the official TrustDD pool (`utils/gen_ood_loader_cifar.py`):
+//! [`QuadrantJigsaw`], [`Invert`], [`Pixelate`] (Pillow `BOX` on 8-bit pixels) and [`Speckle`],
+//! each equal to a numpy/Pillow reference in the tests. [`Jigsaw`] (block permutations) and
+//! [`Mix`] are further corruptions of ours, documented on each type.
 
 mod invert;
 mod jigsaw;
@@ -11,6 +12,7 @@ mod list;
 mod mix;
 mod pixelate;
 mod pixels;
+mod quadrant_jigsaw;
 mod speckle;
 
 pub use invert::Invert;
@@ -18,6 +20,7 @@ pub use jigsaw::Jigsaw;
 pub use list::{GeneratorList, POE_SPEC};
 pub use mix::Mix;
 pub use pixelate::Pixelate;
+pub use quadrant_jigsaw::QuadrantJigsaw;
 pub use speckle::Speckle;
 
 #[cfg(test)]
