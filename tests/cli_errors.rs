@@ -92,7 +92,6 @@ const CASES: &[Case] = &[
         1,
         "nonsense",
     ),
-    case("ood {dir}/set.safetensors --score frob", 1, "frob"),
     case(
         "ood {dir}/set.safetensors --outliers {dir}/garbage.safetensors",
         1,

@@ -14,7 +14,8 @@ pub struct OodMetrics {
     /// Average precision with OOD positive and negated scores:
     /// `average_precision_score(y_ood, −s)`.
     pub aupr_out: f64,
-    /// Fraction of OOD accepted at the threshold that keeps ≥ 95% of ID ([`fpr_at_95_tpr`]).
+    /// Fraction of OOD accepted at the threshold nearest 95% ID recall ([`fpr_at_95_tpr`], the
+    /// official evaluation's rule).
     pub fpr95: f64,
 }
 
@@ -89,21 +90,36 @@ pub fn average_precision(pos: &[f64], neg: &[f64]) -> Result<f64> {
     Ok(100.0 * ap)
 }
 
-/// FPR at 95% TPR, in percent: with `t` the LARGEST score such that at least 95% of `id` scores
-/// are `≥ t`, the percentage of `ood` scores `≥ t`. Everything tied at `t` is accepted, so with
-/// ties the TPR may exceed 95%. Equals `fpr[np.searchsorted(tpr, 0.95)]` on sklearn's
-/// `roc_curve(drop_intermediate=False)`; the 95% test is exact integer arithmetic.
+/// FPR at 95% TPR, in percent, by the rule of the official TrustDD (and Outlier Exposure)
+/// evaluation, `fpr_and_fdr_at_recall(recall_level=0.95)` with ID as the positive class: over
+/// the distinct score thresholds (descending) up to the first one that accepts every ID score,
+/// plus a final point of recall 1 and no false positive, take the first point (walking from
+/// that all-accepting threshold upward) whose recall is closest to 0.95, and return the
+/// percentage of OOD scores accepted there. The closest point may lie below 95% recall.
 ///
 /// # Errors
 /// As [`auroc`].
 pub fn fpr_at_95_tpr(id: &[f64], ood: &[f64]) -> Result<f64> {
     let points = curve(id, ood)?;
-    // The last point has tp = |id|, so a point always qualifies.
-    let &(_, fp) = points
+    let tp_max = id.len();
+    // The first threshold that accepts every ID score; the walk goes from there back up.
+    let last = points
         .iter()
-        .find(|&&(tp, _)| tp * 100 >= 95 * id.len())
-        .unwrap_or(&(id.len(), ood.len()));
-    Ok(100.0 * fp as f64 / ood.len() as f64)
+        .position(|&(tp, _)| tp == tp_max)
+        .unwrap_or(points.len() - 1);
+    let walk = points[..=last]
+        .iter()
+        .rev()
+        .map(|&(tp, fp)| (tp as f64 / tp_max as f64, fp))
+        .chain(std::iter::once((1.0, 0)));
+    let mut best = (f64::INFINITY, 0);
+    for (recall, fp) in walk {
+        let distance = (recall - 0.95).abs();
+        if distance < best.0 {
+            best = (distance, fp);
+        }
+    }
+    Ok(100.0 * best.1 as f64 / ood.len() as f64)
 }
 
 /// All four metrics for in-distribution scores `id` against out-of-distribution scores `ood`
@@ -209,28 +225,77 @@ mod tests {
         ];
         for (k, (id, ood, want)) in cases.iter().enumerate() {
             let m = ood_metrics(id, ood).unwrap();
-            let got = [m.auroc, m.aupr_in, m.aupr_out, m.fpr95];
+            // FPR95 follows the official rule instead (fpr95_equals_the_official_evaluation).
+            let got = [m.auroc, m.aupr_in, m.aupr_out];
             for (g, w) in got.iter().zip(want) {
                 assert!((g - w).abs() < 1e-9, "case {k}: {got:?} vs {want:?}");
             }
         }
     }
 
+    /// Reference values of the official evaluation's FPR95 (mashijie1028/TrustDD,
+    /// `utils/ood_utils.py`, imported from a clone with numpy 2.4.6 and scikit-learn; `torch`
+    /// stubbed by an empty package, since `get_measures` uses only numpy and sklearn):
+    /// ```python
+    /// import sys; sys.path.insert(0, "<clone>/utils"); sys.path.insert(0, "<empty torch stub>")
+    /// import numpy as np
+    /// from ood_utils import get_measures
+    /// cases = {
+    ///     "A": ([0.9, 0.8, 0.8, 0.7, 0.5, 0.5], [0.8, 0.6, 0.5, 0.5, 0.1]),
+    ///     "B": ([1, 1, 1], [1, 1]),
+    ///     "C": ([3, 4, 5], [0, 1, 2]),
+    ///     "D": ([0, 1], [2, 3, 3]),
+    ///     "E": ([(i * 37) % 11 for i in range(30)], [(i * 13) % 7 for i in range(25)]),
+    ///     "F": ([float(i) for i in range(1, 21)], [0.5, 1.5, 2.5, 10.5]),
+    ///     "G": ([5.0] * 19 + [1.0], [5.0, 4.0, 0.0]),
+    ///     "H": ([5.0] * 18 + [1.0, 1.0], [5.0, 4.0, 0.0]),
+    ///     "I": ([((i * 7919) % 1000) / 10 for i in range(100)],
+    ///           [((i * 104729) % 1000) / 12 for i in range(60)]),
+    /// }
+    /// for k, (i, o) in cases.items():
+    ///     print(k, repr(100 * get_measures(np.array(i, float), np.array(o, float))[2]))
+    /// ```
+    /// prints 80, 100, 0, 100, 84, 75, 66.666…, 66.666…, 95. Case E differs from sklearn's
+    /// `fpr[searchsorted(tpr, 0.95)]` (100), F and G too (50, 33.3): the official rule takes the
+    /// threshold nearest 95% recall, not the first one reaching it.
     #[test]
-    fn fpr95_by_hand() {
-        // ID 1..=20: the largest threshold keeping ≥ 19/20 is 2; OOD ≥ 2: {2.5, 10.5} → 50%.
-        let id: Vec<f64> = (1..=20).map(f64::from).collect();
-        assert_eq!(fpr_at_95_tpr(&id, &[0.5, 1.5, 2.5, 10.5]).unwrap(), 50.0);
-        // 19 ID tied at 5 and one at 1: threshold 5 keeps exactly 95%; the OOD score tied at 5 is
-        // accepted with them → 1 of 3.
-        let mut id = vec![5.0; 19];
-        id.push(1.0);
-        let f = fpr_at_95_tpr(&id, &[5.0, 4.0, 0.0]).unwrap();
-        assert!((f - 100.0 / 3.0).abs() < 1e-12);
-        // 18 at 5 and 2 at 1 is only 90% at 5, so the threshold drops to 1: all OOD ≥ 1 count.
-        let mut id = vec![5.0; 18];
-        id.extend([1.0, 1.0]);
-        assert_eq!(fpr_at_95_tpr(&id, &[5.0, 4.0, 0.0]).unwrap(), 200.0 / 3.0);
+    fn fpr95_equals_the_official_evaluation() {
+        let range = |n: i32, f: &dyn Fn(i32) -> f64| (0..n).map(f).collect::<Vec<f64>>();
+        let mut g = vec![5.0; 19];
+        g.push(1.0);
+        let mut h = vec![5.0; 18];
+        h.extend([1.0, 1.0]);
+        let cases: Vec<(Vec<f64>, Vec<f64>, f64)> = vec![
+            (
+                vec![0.9, 0.8, 0.8, 0.7, 0.5, 0.5],
+                vec![0.8, 0.6, 0.5, 0.5, 0.1],
+                80.0,
+            ),
+            (vec![1.; 3], vec![1.; 2], 100.0),
+            (vec![3., 4., 5.], vec![0., 1., 2.], 0.0),
+            (vec![0., 1.], vec![2., 3., 3.], 100.0),
+            (
+                range(30, &|i| f64::from((i * 37) % 11)),
+                range(25, &|i| f64::from((i * 13) % 7)),
+                84.0,
+            ),
+            (
+                range(20, &|i| f64::from(i + 1)),
+                vec![0.5, 1.5, 2.5, 10.5],
+                75.0,
+            ),
+            (g, vec![5.0, 4.0, 0.0], 66.66666666666666),
+            (h, vec![5.0, 4.0, 0.0], 66.66666666666666),
+            (
+                range(100, &|i| f64::from((i * 7919) % 1000) / 10.0),
+                range(60, &|i| f64::from((i * 104729) % 1000) / 12.0),
+                95.0,
+            ),
+        ];
+        for (k, (id, ood, want)) in cases.iter().enumerate() {
+            let got = fpr_at_95_tpr(id, ood).unwrap();
+            assert!((got - want).abs() < 1e-9, "case {k}: {got} vs {want}");
+        }
     }
 
     #[test]

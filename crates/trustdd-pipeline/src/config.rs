@@ -10,7 +10,6 @@ use trustdd_core::{Error, Result};
 use trustdd_distill::{DmConfig, ExpertConfig, GradientMatchingConfig, MttConfig};
 use trustdd_nn::{ArchConfig, ConvNetConfig};
 use trustdd_noise::{MapChoice, NoiseConfig};
-use trustdd_ood::ScoreKind;
 use trustdd_train::dsa::DsaConfig;
 use trustdd_train::{EvalConfig, TrainConfig};
 use trustdd_trust::TadConfig;
@@ -433,8 +432,6 @@ pub struct OutlierConfig {
     pub lambda: f64,
     /// Energy temperature.
     pub temperature: f64,
-    /// The score front ends show (reports hold all of them).
-    pub score: ScoreKind,
 }
 
 impl Default for OutlierConfig {
@@ -446,7 +443,6 @@ impl Default for OutlierConfig {
             ood_sets: Vec::new(),
             lambda: trustdd_ood::DEFAULT_LAMBDA,
             temperature: 1.0,
-            score: ScoreKind::Energy,
         }
     }
 }

@@ -2,7 +2,6 @@
 //! if asked) and print OOD-detection metrics against a list of OOD sets.
 
 use crate::commands::eval::EvalOptions;
-use crate::config_file::named;
 use crate::data_args::DataArgs;
 use crate::ood_table::print_ood_table;
 use crate::progress_bar::Bars;
@@ -34,9 +33,6 @@ pub struct OodArgs {
     /// Weight λ of the outlier-exposure loss.
     #[arg(long, default_value_t = DEFAULT_LAMBDA)]
     lambda: f64,
-    /// Score shown in the table: msp, max_logit or energy.
-    #[arg(long, default_value = "energy")]
-    score: String,
     /// Also write the full report (every score, set and run) as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -44,7 +40,6 @@ pub struct OodArgs {
 
 /// Runs `trustdd ood`.
 pub fn run(args: &OodArgs, quiet: bool) -> Result<()> {
-    let score: trustdd_ood::ScoreKind = named("ood score", &args.score)?;
     let l = args.options.load(&args.set, &args.data)?;
     let outliers = match &args.outliers {
         Some(path) => Some(load_set(path, &l.device)?.0),
@@ -97,5 +92,5 @@ pub fn run(args: &OodArgs, quiet: bool) -> Result<()> {
     if let Some(e) = &exposed {
         rows.push(("distilled + outliers", e));
     }
-    print_ood_table(&rows, score)
+    print_ood_table(&rows)
 }

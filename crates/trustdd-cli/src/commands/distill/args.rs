@@ -147,9 +147,6 @@ pub struct DistillArgs {
     /// λ of CE + λ·L_OE (default 0.5).
     #[arg(long)]
     ood_lambda: Option<f64>,
-    /// Score of the OOD table: msp, max_logit or energy (default energy).
-    #[arg(long)]
-    ood_score: Option<String>,
 }
 
 /// An error for a flag that the configured objective does not have.
@@ -214,9 +211,6 @@ impl DistillArgs {
         }
         if let Some(trust) = &self.trust {
             c.partitioner = named("trust partitioner", trust)?;
-        }
-        if let Some(score) = &self.ood_score {
-            c.outliers.score = named("ood score", score)?;
         }
         if let Some(o) = &self.outliers {
             c.outliers.source = outlier_source(o);

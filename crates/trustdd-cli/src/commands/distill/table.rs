@@ -86,13 +86,10 @@ pub(crate) fn print_report(r: &RunReport) -> Result<()> {
     }
     drop(w);
     if let Some(o) = &r.outliers {
-        print_ood_table(
-            &[
-                ("distilled", &o.plain),
-                ("distilled + outliers", &o.exposed),
-            ],
-            c.outliers.score,
-        )?;
+        print_ood_table(&[
+            ("distilled", &o.plain),
+            ("distilled + outliers", &o.exposed),
+        ])?;
     }
     Ok(())
 }
