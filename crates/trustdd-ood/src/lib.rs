@@ -24,7 +24,9 @@ mod error;
 mod evaluate;
 pub mod generators;
 pub mod metrics;
+pub mod noise_sets;
 mod oe;
+mod ood_resize;
 mod ood_sets;
 mod report;
 pub mod resample;
@@ -40,6 +42,7 @@ pub use generators::{
 };
 pub use metrics::{ood_metrics, OodMetrics};
 pub use oe::oe_loss;
+pub use ood_resize::to_shape as resize_to_shape;
 pub use ood_sets::OodSet;
 pub use report::{ArchOod, MeanStd, MetricsSummary, OodReport, ScoreOod, SetOod};
 pub use sampler::PseudoOutlierSampler;

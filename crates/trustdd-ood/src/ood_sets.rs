@@ -1,6 +1,6 @@
 //! [`OodSet`]: out-of-distribution test images as network inputs, and their builders.
 
-use crate::{GeneratorList, Result};
+use crate::{noise_sets, ood_resize, GeneratorList, Result};
 use candle_core::{Device, Tensor};
 use trustdd_core::{ImageDataset, ImageShape, OutlierGenerator, Preprocess, TrustRng};
 
@@ -18,7 +18,8 @@ pub struct OodSet {
 
 impl OodSet {
     /// The built-in set named by `spec`, sized and preprocessed like `test`: `gaussian`,
-    /// `uniform` (as many images as `test`), or `corrupt:<generator spec>` (every test image
+    /// `rademacher`, `blobs` (Hendrycks et al.'s definitions, [`crate::noise_sets`]), `uniform`
+    /// (each as many images as `test`), or `corrupt:<generator spec>` (every test image
     /// through [`GeneratorList::parse`]`(<generator spec>)`, for example `corrupt:jigsaw:4`).
     /// `Ok(None)` for any other name, so a front end can then look for a dataset of that name
     /// ([`OodSet::from_dataset`]).
@@ -34,6 +35,22 @@ impl OodSet {
         let (n, shape, pre) = (test.len(), test.shape(), test.preprocess());
         Ok(match spec.trim() {
             "gaussian" => Some(Self::gaussian_noise(n, shape, pre, rng, device)?),
+            "rademacher" => {
+                let pixels = noise_sets::rademacher(n * shape.numel(), rng);
+                Some(Self::from_pixels(
+                    "rademacher",
+                    pixels,
+                    n,
+                    shape,
+                    pre,
+                    device,
+                )?)
+            }
+            "blobs" => {
+                let dims = (shape.channels, shape.height, shape.width);
+                let pixels = noise_sets::blobs(n, dims, rng);
+                Some(Self::from_pixels("blobs", pixels, n, shape, pre, device)?)
+            }
             "uniform" => Some(Self::uniform_noise(n, shape, pre, rng, device)?),
             other => match other.strip_prefix("corrupt:") {
                 Some(generators) => {
@@ -67,8 +84,8 @@ impl OodSet {
         self.len() == 0
     }
 
-    /// `n` images of i.i.d. `N(0.5, 1)` pixels clipped to [0, 1] (the Gaussian noise set of
-    /// Hendrycks et al.'s outlier exposure), then `preprocess`; named `"gaussian"`.
+    /// `n` images of Hendrycks et al.'s Gaussian noise (`clip(N(0.5, 0.25²), 0, 1)` pixels,
+    /// [`noise_sets::gaussian`]), then `preprocess`; named `"gaussian"`.
     ///
     /// # Errors
     /// [`trustdd_core::Error::Empty`] for `n = 0`; preprocessing errors.
@@ -79,7 +96,7 @@ impl OodSet {
         rng: &mut TrustRng,
         device: &Device,
     ) -> Result<Self> {
-        let pixels = rng.normal_vec(n * shape.numel(), 0.5, 1.0);
+        let pixels = noise_sets::gaussian(n * shape.numel(), rng);
         Self::from_pixels("gaussian", pixels, n, shape, preprocess, device)
     }
 
@@ -141,10 +158,11 @@ impl OodSet {
 
     /// Every image of another dataset (for example MNIST digits against a Fashion-MNIST model),
     /// preprocessed with the IN-DISTRIBUTION `preprocess` (the model sees it as it sees ID data);
-    /// named after the dataset. No resizing or channel conversion is done.
+    /// named after the dataset. Images of another shape are first made into `id_shape` as the
+    /// benchmark's transforms do ([`ood_resize::to_shape`]: channels converted, shorter side
+    /// resized bilinearly, centre crop).
     ///
     /// # Errors
-    /// A shape error naming both shapes unless `dataset`'s `C×H×W` equals `id_shape`;
     /// [`trustdd_core::Error::Empty`] for an empty dataset.
     pub fn from_dataset(
         dataset: &ImageDataset,
@@ -152,16 +170,23 @@ impl OodSet {
         preprocess: &Preprocess,
         device: &Device,
     ) -> Result<Self> {
-        if dataset.shape() != id_shape {
-            return Err(trustdd_core::Error::shape(
-                format!(
-                    "OOD dataset {:?} image shape (must equal the ID shape)",
-                    dataset.name()
-                ),
+        let resized;
+        let dataset = if dataset.shape() == id_shape {
+            dataset
+        } else {
+            let from = dataset.shape();
+            let pixels: Vec<u8> = (0..dataset.len())
+                .flat_map(|i| ood_resize::to_shape(dataset.image(i), from, id_shape))
+                .collect();
+            resized = ImageDataset::new(
+                dataset.name(),
                 id_shape,
-                dataset.shape(),
-            ));
-        }
+                pixels,
+                vec![0; dataset.len()],
+                vec![dataset.name().to_string()],
+            )?;
+            &resized
+        };
         let ids: Vec<usize> = (0..dataset.len()).collect();
         let parts = ids
             .chunks(CHUNK)
@@ -200,11 +225,22 @@ mod tests {
         let mut rng = TrustRng::new(0);
         let g = OodSet::gaussian_noise(50, shape, &norm, &mut rng, &Device::Cpu).unwrap();
         assert_eq!(g.images.dims(), &[50, 1, 2, 2]);
-        // Pixels in [0, 1] → inputs in [(0 − 0.5)/0.25, (1 − 0.5)/0.25] = [−2, 2], with some
-        // clipped exactly to the ends (N(0.5, 1) leaves [0, 1] 62% of the time).
+        // Pixels in [0, 1] → inputs in [(0 − 0.5)/0.25, (1 − 0.5)/0.25] = [−2, 2]; N(0.5, 0.25²)
+        // leaves [0, 1] 4.6% of the time, so of 200 pixels some are clipped to an end.
         let v: Vec<f32> = g.images.flatten_all().unwrap().to_vec1().unwrap();
         assert!(v.iter().all(|x| (-2.0..=2.0).contains(x)));
-        assert!(v.contains(&2.0) && v.contains(&-2.0));
+        let clipped = v.iter().filter(|x| x.abs() == 2.0).count();
+        assert!((1..=30).contains(&clipped), "{clipped} of 200 clipped");
+        let r = OodSet::builtin(
+            "rademacher",
+            &dataset(shape, 50).with_preprocess(norm.clone()).unwrap(),
+            &mut rng,
+            &Device::Cpu,
+        )
+        .unwrap()
+        .unwrap();
+        let v: Vec<f32> = r.images.flatten_all().unwrap().to_vec1().unwrap();
+        assert!(v.iter().all(|x| x.abs() == 2.0) && v.contains(&2.0) && v.contains(&-2.0));
         let u = OodSet::uniform_noise(3, shape, &norm, &mut rng, &Device::Cpu).unwrap();
         assert_eq!(u.name, "uniform");
         assert!(OodSet::uniform_noise(0, shape, &norm, &mut rng, &Device::Cpu).is_err());
@@ -223,10 +259,10 @@ mod tests {
             .unwrap();
         let diff = (d.images - want).unwrap().abs().unwrap().sum_all().unwrap();
         assert_eq!(diff.to_scalar::<f32>().unwrap(), 0.0);
-        let wrong = dataset(ImageShape::new(3, 2, 2), 1);
-        let err = OodSet::from_dataset(&wrong, shape, &norm, &Device::Cpu).unwrap_err();
-        let msg = err.to_string();
-        assert!(msg.contains("1x2x2") && msg.contains("3x2x2"), "{msg}");
+        // Another shape is converted (grey, resized, cropped) rather than refused.
+        let colour = dataset(ImageShape::new(3, 4, 6), 2);
+        let d = OodSet::from_dataset(&colour, shape, &norm, &Device::Cpu).unwrap();
+        assert_eq!(d.images.dims(), &[2, 1, 2, 2]);
         // Invert is deterministic, so the built-in corrupted set equals the one built above.
         let b = OodSet::builtin("corrupt:invert", &test, &mut rng, &Device::Cpu)
             .unwrap()

@@ -425,7 +425,7 @@ pub struct OutlierConfig {
     pub objective: Option<ObjectiveConfig>,
     /// Iterations for S_o (`None`: the run's).
     pub iterations: Option<usize>,
-    /// OOD sets: gaussian, uniform, `corrupt:<generators>`, digits, mnist-10k, or a dataset name
+    /// OOD sets: gaussian, rademacher, blobs, uniform, `corrupt:<generators>`, digits, mnist-10k, or a dataset name
     /// (empty: noise images, `corrupt:mix`, and the digits for Fashion-MNIST and KMNIST).
     pub ood_sets: Vec<String>,
     /// Weight λ of the outlier-exposure loss when training on S and S_o.

@@ -7,23 +7,25 @@ use trustdd_core::{Error, ImageDataset, Result, TrustRng};
 use trustdd_data::{embedded_mnist, load_idx_pair, DatasetName, Split};
 use trustdd_ood::{GeneratorList, OodSet};
 
-const EXPECTED: &str =
-    "gaussian, uniform, corrupt:<generators>, digits, mnist-10k or a dataset name";
+const EXPECTED: &str = "gaussian, rademacher, blobs, uniform, corrupt:<generators>, digits, \
+                        mnist-10k or a dataset name";
 
-/// The OOD sets used when none are named: noise images and a corruption that pseudo-outlier
-/// exposure does not train on (`mix`), plus the MNIST digits for the other 28×28 grey datasets.
+/// The OOD sets used when none are named: the benchmark's noise sets (Gaussian, Rademacher,
+/// blobs), uniform noise and a corruption that pseudo-outlier exposure does not train on
+/// (`mix`), plus the MNIST digits for the other 28×28 grey datasets.
 pub fn default_ood_sets(dataset: &str) -> Vec<String> {
     let mut sets = Vec::new();
     if ["fashion-mnist", "kmnist"].contains(&dataset) {
         sets.push("digits".to_string());
     }
-    sets.extend(["gaussian", "uniform", "corrupt:mix"].map(String::from));
+    sets.extend(["gaussian", "rademacher", "blobs", "uniform", "corrupt:mix"].map(String::from));
     sets
 }
 
 /// Where a named OOD set comes from.
 enum OodSource {
-    /// `gaussian`, `uniform` or `corrupt:<generators>`, made from the test split.
+    /// `gaussian`, `rademacher`, `blobs`, `uniform` or `corrupt:<generators>`, made beside the
+    /// test split.
     Builtin,
     /// The embedded MNIST test digits.
     Digits,
@@ -37,7 +39,7 @@ enum OodSource {
 fn ood_source(name: &str) -> Result<OodSource> {
     let invalid = |e: Error| Error::invalid("OOD set", format!("{name:?} ({e})"), EXPECTED);
     Ok(match name {
-        "gaussian" | "uniform" => OodSource::Builtin,
+        "gaussian" | "rademacher" | "blobs" | "uniform" => OodSource::Builtin,
         "digits" => OodSource::Digits,
         "mnist-10k" => OodSource::Mnist10k,
         _ => match name.strip_prefix("corrupt:") {
@@ -61,9 +63,10 @@ pub fn check_ood_sets(names: &[String]) -> Result<()> {
         .try_for_each(|n| ood_source(n.trim()).map(|_| ()))
 }
 
-/// Builds the OOD sets named in `names`: `gaussian`, `uniform`, `corrupt:<generators>`,
-/// `digits` (the embedded MNIST test digits), `mnist-10k` (the shared folder's 10,000 digits), or
-/// any dataset name (its test split, from `data_dir`), each shaped and preprocessed like `test`.
+/// Builds the OOD sets named in `names`: `gaussian`, `rademacher`, `blobs`, `uniform`,
+/// `corrupt:<generators>`, `digits` (the embedded MNIST test digits), `mnist-10k` (the shared
+/// folder's 10,000 digits), or any dataset name (its test split, from `data_dir`, resized to the
+/// ID shape as the benchmark does), each preprocessed like `test`.
 /// Set `k` draws from `TrustRng::for_item(seed, first_stream + k)`, so adding a set does not
 /// change the others.
 ///

@@ -26,8 +26,9 @@ pub struct OodArgs {
     data: DataArgs,
     #[command(flatten)]
     options: EvalOptions,
-    /// Comma-separated OOD sets: gaussian, uniform, corrupt:<generators>, digits, or a dataset
-    /// name (default: noise images, corrupt:mix, and the digits for Fashion-MNIST and KMNIST).
+    /// Comma-separated OOD sets: gaussian, rademacher, blobs, uniform, corrupt:<generators>,
+    /// digits, or a dataset name (default: the noise sets, corrupt:mix, and the digits for
+    /// Fashion-MNIST and KMNIST).
     #[arg(long, value_delimiter = ',')]
     ood_sets: Option<Vec<String>>,
     /// Weight λ of the outlier-exposure loss.

@@ -141,7 +141,7 @@ pub struct DistillArgs {
     /// Iterations for the outlier set (default: --iterations).
     #[arg(long)]
     outlier_iterations: Option<usize>,
-    /// OOD sets: gaussian, uniform, corrupt:<generators>, digits, mnist-10k, or a dataset name.
+    /// OOD sets: gaussian, rademacher, blobs, uniform, corrupt:<generators>, digits, mnist-10k, or a dataset name.
     #[arg(long, value_delimiter = ',')]
     ood_sets: Option<Vec<String>>,
     /// λ of CE + λ·L_OE (default 0.5).
