@@ -3,7 +3,7 @@
 
 use crate::Result;
 use candle_core::{DType, Device, Tensor};
-use trustdd_core::{ImageShape, SyntheticLabels, SyntheticSet};
+use trustdd_core::{ImageShape, SyntheticLabels, SyntheticSet, TrustRng};
 use trustdd_train::{Targets, TrainSource};
 
 /// λ of ALGORITHMS.md §7.
@@ -11,6 +11,11 @@ pub const DEFAULT_LAMBDA: f64 = 0.5;
 
 /// A [`TrainSource`] over S followed by S_o whose soft targets make the batch loss
 /// `mean_{in rows} CE + λ·mean_{outlier rows} L_OE` EXACTLY.
+///
+/// Its epochs are the official `epoch_oe`'s: S and S_o are shuffled apart and batch `k` is the
+/// `k`-th batch of S joined with the `k`-th batch of S_o (two loaders zipped, so an epoch has
+/// as many batches as the shorter of the two); the training loop then augments every image
+/// with its own draw.
 ///
 /// The training loop's loss on soft targets `p` is `(1/B) Σ_rows −Σ_k p_k log softmax(z)_k`.
 /// In a batch of `B` rows with `n_in` rows of S and `n_out` rows of S_o, an S row gets its label
@@ -127,6 +132,18 @@ impl TrainSource for OeSource {
         let y = Tensor::from_vec(targets, (ids.len(), k), device)?;
         Ok((x, Targets::Soft(y)))
     }
+
+    fn epoch_batches(&self, batch_size: usize, rng: &mut TrustRng) -> Vec<Vec<usize>> {
+        let mut inside: Vec<usize> = (0..self.n_in).collect();
+        let mut outside: Vec<usize> = (self.n_in..self.len()).collect();
+        rng.shuffle(&mut inside);
+        rng.shuffle(&mut outside);
+        inside
+            .chunks(batch_size)
+            .zip(outside.chunks(batch_size))
+            .map(|(a, b)| a.iter().chain(b).copied().collect())
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -134,7 +151,6 @@ mod tests {
     use super::*;
     use crate::oe_loss;
     use candle_core::Var;
-    use trustdd_core::TrustRng;
 
     fn set(n: usize, classes: usize, seed: u64) -> SyntheticSet {
         let mut rng = TrustRng::new(seed);
@@ -170,6 +186,25 @@ mod tests {
         let want =
             ce.to_scalar::<f32>().unwrap() as f64 + 0.7 * oe.to_scalar::<f32>().unwrap() as f64;
         assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+    }
+
+    #[test]
+    fn epochs_zip_a_batch_of_each_set() {
+        let syn = set(3, 2, 1); // 6 ID images
+        let outliers = set(1, 2, 2); // 2 outliers
+        let source = OeSource::new(&syn, &outliers, 0.5).unwrap();
+        let batches = source.epoch_batches(2, &mut TrustRng::new(4));
+        // ID in 3 batches of 2, outliers in 1: zipped, one batch of 2 + 2.
+        assert_eq!(batches.len(), 1);
+        let b = &batches[0];
+        assert_eq!(b.len(), 4);
+        assert!(b[..2].iter().all(|&i| i < 6) && b[2..].iter().all(|&i| i >= 6));
+        // Larger batches: everything in one, ID part first.
+        let all = source.epoch_batches(256, &mut TrustRng::new(4));
+        assert_eq!(all.len(), 1);
+        let mut ids = all[0].clone();
+        ids.sort_unstable();
+        assert_eq!(ids, (0..8).collect::<Vec<_>>());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::{Result, Targets};
 use candle_core::{Device, Tensor};
-use trustdd_core::{ImageDataset, ImageShape};
+use trustdd_core::{ImageDataset, ImageShape, TrustRng};
 
 /// A finite set of training examples the training loop draws mini-batches from.
 pub trait TrainSource {
@@ -17,6 +17,15 @@ pub trait TrainSource {
     /// Examples `ids` as network inputs `n×C×H×W` (no graph attached) and their targets, on
     /// `device`.
     fn batch(&self, ids: &[usize], device: &Device) -> Result<(Tensor, Targets)>;
+
+    /// One epoch's mini-batches (example ids). Default: every example once, shuffled, in
+    /// chunks of `batch_size`; a source made of parts overrides it (outlier exposure zips one
+    /// batch of each part).
+    fn epoch_batches(&self, batch_size: usize, rng: &mut TrustRng) -> Vec<Vec<usize>> {
+        let mut ids: Vec<usize> = (0..self.len()).collect();
+        rng.shuffle(&mut ids);
+        ids.chunks(batch_size).map(<[usize]>::to_vec).collect()
+    }
 }
 
 /// Batches are materialised on the fly from the `u8` pixels, preprocessed, with hard

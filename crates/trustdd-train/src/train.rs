@@ -175,10 +175,9 @@ pub fn train(
             lr *= config.lr_decay_factor;
             sgd = new_sgd(lr)?;
         }
-        let mut ids: Vec<usize> = (0..source.len()).collect();
-        rng.shuffle(&mut ids);
-        let (mut loss_sum, mut correct) = (0.0, 0usize);
-        for chunk in ids.chunks(config.batch_size) {
+        let batches = source.epoch_batches(config.batch_size, rng);
+        let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
+        for chunk in &batches {
             let (mut x, targets) = source.batch(chunk, device)?;
             if let Some(dsa) = &dsa {
                 x = dsa.sample(chunk.len(), rng).apply(&x)?;
@@ -195,9 +194,10 @@ pub fn train(
             loss_sum +=
                 loss.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()? * chunk.len() as f64;
             correct += targets.correct(&logits)?;
+            seen += chunk.len();
             report.steps += 1;
         }
-        let n = source.len() as f64;
+        let n = seen.max(1) as f64;
         report.final_loss = loss_sum / n;
         report.final_train_accuracy = correct as f64 / n;
         report.final_lr = lr;
