@@ -2,11 +2,13 @@
 
 use crate::class_batches::{check_finite, hard_labels, image_gradient, siamese};
 use crate::take_buffer;
-use crate::{MomentumSgd, Result};
+use crate::{Companion, MomentumSgd, Result};
 use candle_core::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use trustdd_core::{DistillContext, DistillObjective, StepReport, SyntheticSet, TrustRng};
+use trustdd_core::{
+    DistillContext, DistillObjective, RealSampler, StepReport, SyntheticSet, TrustRng,
+};
 use trustdd_nn::{ArchConfig, Network};
 use trustdd_train::dsa::{Dsa, DsaConfig};
 
@@ -128,6 +130,23 @@ impl Dm {
         ctx: &DistillContext<'_>,
         rng: &mut TrustRng,
     ) -> Result<StepReport> {
+        self.step_joint(syn, None, ctx, rng)
+            .map(|(report, _)| report)
+    }
+
+    /// One iteration on `syn` and, when given, on a [`Companion`] with the SAME network: DM
+    /// matches the companion's class `c` against its real class `c` after the first set, and
+    /// updates it with its own optimiser. Returns the step report and the companion's loss.
+    ///
+    /// # Errors
+    /// As the plain step; the companion's sampler errors.
+    pub fn step_joint(
+        &mut self,
+        syn: &mut SyntheticSet,
+        companion: Option<&mut Companion>,
+        ctx: &DistillContext<'_>,
+        rng: &mut TrustRng,
+    ) -> Result<(StepReport, Option<f64>)> {
         hard_labels(syn, "dm")?;
         let shape = ctx.real.image_shape();
         let dsa = match &self.config.dsa {
@@ -144,23 +163,40 @@ impl Dm {
             &mut rng.fork(),
         )?;
         let params = net.detached_params();
-        let mut pairs = Vec::with_capacity(syn.num_classes);
-        for c in 0..syn.num_classes {
-            let real = ctx
-                .real
-                .sample(c, self.config.real_batch, rng)?
-                .to_dtype(dtype)?;
-            pairs.push(siamese(&real, &syn.class_images(c)?, dsa.as_ref(), rng)?);
-        }
-        let loss = dm_loss(&net, &params, &pairs)?;
-        let value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-        check_finite(value, "dm", ctx.iteration)?;
-        let grad = image_gradient(&loss, syn, "dm")?;
+        let match_set = |set: &SyntheticSet,
+                         real: &dyn RealSampler,
+                         what: &str,
+                         rng: &mut TrustRng|
+         -> Result<(f64, Tensor)> {
+            let mut pairs = Vec::with_capacity(set.num_classes);
+            for c in 0..set.num_classes {
+                let r = real
+                    .sample(c, self.config.real_batch, rng)?
+                    .to_dtype(dtype)?;
+                pairs.push(siamese(&r, &set.class_images(c)?, dsa.as_ref(), rng)?);
+            }
+            let loss = dm_loss(&net, &params, &pairs)?;
+            let value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+            check_finite(value, what, ctx.iteration)?;
+            Ok((value, image_gradient(&loss, set, what)?))
+        };
+        let (value, grad) = match_set(syn, ctx.real, "dm", rng)?;
         self.optimizer.step(&syn.images, &grad)?;
-        Ok(StepReport {
-            loss: value,
-            eval_lr: None,
-        })
+        let companion_loss = match companion {
+            Some(comp) => {
+                let (v, g) = match_set(&comp.set, comp.real.as_ref(), "dm companion", rng)?;
+                comp.optimizer.step(&comp.set.images, &g)?;
+                Some(v)
+            }
+            None => None,
+        };
+        Ok((
+            StepReport {
+                loss: value,
+                eval_lr: None,
+            },
+            companion_loss,
+        ))
     }
 }
 

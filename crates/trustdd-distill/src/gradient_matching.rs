@@ -3,14 +3,16 @@
 use crate::class_batches::{check_finite, class_labels, hard_labels, image_gradient};
 use crate::dm::check_common;
 use crate::take_buffer;
-use crate::{gradient_distance, second_order, MomentumSgd, Result};
+use crate::{gradient_distance, second_order, Companion, MomentumSgd, Result};
 use candle_core::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use trustdd_core::{DistillContext, DistillObjective, Silent, StepReport, SyntheticSet, TrustRng};
+use trustdd_core::{
+    DistillContext, DistillObjective, RealSampler, Silent, StepReport, SyntheticSet, TrustRng,
+};
 use trustdd_nn::{ArchConfig, Network};
-use trustdd_train::dsa::{Dsa, DsaConfig};
-use trustdd_train::{soft_cross_entropy, train, Targets, TensorSource, TrainConfig};
+use trustdd_train::dsa::{Dsa, DsaConfig, DsaTransform};
+use trustdd_train::{soft_cross_entropy, train, MixedSource, Targets, TensorSource, TrainConfig};
 
 /// `(outer_loop, inner_loop)` of the reference code for each IPC it was run with.
 pub const LOOPS_BY_IPC: [(usize, (usize, usize)); 6] = [
@@ -215,6 +217,26 @@ fn match_gradients(
     gradient_distance(&real_grads, &syn_grads)
 }
 
+/// The inner network training's targets for a set's hard `labels`: the labels themselves, or
+/// uniform rows over `outputs` classes.
+fn target_rows(
+    targets: MatchTargets,
+    labels: &[u32],
+    device: &candle_core::Device,
+) -> Result<Targets> {
+    Ok(match targets {
+        MatchTargets::ClassLabels => Targets::hard(labels, device)?,
+        MatchTargets::Uniform { outputs } => Targets::Soft(Tensor::full(
+            1.0 / outputs as f32,
+            (labels.len(), outputs),
+            device,
+        )?),
+    })
+}
+
+/// The companion's name in errors.
+const COMPANION: &str = "gradient matching companion";
+
 /// The DC/DSA objective.
 #[derive(Debug, Clone)]
 pub struct GradientMatching {
@@ -260,6 +282,26 @@ impl GradientMatching {
         ctx: &DistillContext<'_>,
         rng: &mut TrustRng,
     ) -> Result<StepReport> {
+        self.step_joint(syn, None, ctx, rng)
+            .map(|(report, _)| report)
+    }
+
+    /// One iteration on `syn` and, when given, on a [`Companion`] with the SAME network (the
+    /// official TrustDD loop): every outer step matches the first set (and updates it), then the
+    /// companion with its own targets, real batches and augmentation draws (and updates it), then
+    /// trains the network on both, `CE(S) + weight·loss(S_o)` ([`MixedSource`]). Returns the
+    /// step report and the companion's mean loss.
+    ///
+    /// # Errors
+    /// As the plain step; an invalid-parameter error when the companion's targets do not fit the
+    /// network's outputs.
+    pub fn step_joint(
+        &mut self,
+        syn: &mut SyntheticSet,
+        mut companion: Option<&mut Companion>,
+        ctx: &DistillContext<'_>,
+        rng: &mut TrustRng,
+    ) -> Result<(StepReport, Option<f64>)> {
         let labels = hard_labels(syn, self.label())?.to_vec();
         let (outer, inner) = self.config.loops(syn.ipc)?;
         let shape = ctx.real.image_shape();
@@ -273,6 +315,20 @@ impl GradientMatching {
             MatchTargets::ClassLabels => syn.num_classes,
             MatchTargets::Uniform { outputs } => outputs,
         };
+        if let Some(comp) = companion.as_deref() {
+            if comp.targets
+                != (MatchTargets::Uniform {
+                    outputs: net_classes,
+                })
+                && comp.targets != MatchTargets::ClassLabels
+            {
+                return Err(trustdd_core::Error::invalid(
+                    "companion targets",
+                    format!("{:?}", comp.targets),
+                    format!("class labels or uniform over the network's {net_classes} outputs"),
+                ));
+            }
+        }
         let mut net = Network::new(
             &self.config.arch,
             shape,
@@ -291,59 +347,96 @@ impl GradientMatching {
             lr_decay_factor: 1.0,
             augment: self.config.dsa.clone(),
         };
-        let mut loss_sum = 0.0;
+        // Real batches and transforms are drawn on this thread, in a fixed order, so the
+        // second-order worker consumes no randomness.
+        let draw = |real: &dyn RealSampler, classes: usize, rng: &mut TrustRng| -> Result<Vec<_>> {
+            (0..classes)
+                .map(|c| {
+                    let r = real
+                        .sample(c, self.config.real_batch, rng)?
+                        .to_dtype(dtype)?;
+                    Ok((r, dsa.as_ref().map(|d| d.sample_siamese(rng))))
+                })
+                .collect()
+        };
+        let (mut loss_sum, mut companion_sum) = (0.0, 0.0);
         for outer_step in 0..outer {
-            // Real batches and transforms are drawn here, in a fixed order, so the worker thread
-            // consumes no randomness.
-            let mut batches = Vec::with_capacity(syn.num_classes);
-            for c in 0..syn.num_classes {
-                let real = ctx
-                    .real
-                    .sample(c, self.config.real_batch, rng)?
-                    .to_dtype(dtype)?;
-                let transform = dsa.as_ref().map(|d| d.sample_siamese(rng));
-                batches.push((real, transform));
-            }
-            let (loss, grad) = second_order::run(|| {
-                let params = net.params();
-                let mut total = Tensor::zeros((), dtype, device)?;
-                for (c, (real, transform)) in batches.iter().enumerate() {
-                    let s = syn.class_images(c)?;
-                    let (r, s) = match transform {
-                        Some(t) => (t.apply(real)?, t.apply(&s)?),
-                        None => (real.clone(), s),
-                    };
-                    let term = match self.targets {
-                        MatchTargets::ClassLabels => matching_loss(&net, &params, &r, &s, c)?,
-                        MatchTargets::Uniform { .. } => {
-                            uniform_matching_loss(&net, &params, &r, &s)?
-                        }
-                    };
-                    total = (total + term)?;
-                }
-                let value = total.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-                Ok((value, image_gradient(&total, syn, self.label())?))
-            })?;
+            let batches = draw(ctx.real, syn.num_classes, rng)?;
+            let (loss, grad) = self.match_set(&net, syn, &batches, self.targets, self.label())?;
             check_finite(loss, self.label(), ctx.iteration)?;
             loss_sum += loss;
             self.optimizer.step(&syn.images, &grad)?;
+            if let Some(comp) = companion.as_deref_mut() {
+                let batches = draw(comp.real.as_ref(), comp.set.num_classes, rng)?;
+                let what = COMPANION;
+                let (loss, grad) = self.match_set(&net, &comp.set, &batches, comp.targets, what)?;
+                check_finite(loss, what, ctx.iteration)?;
+                companion_sum += loss;
+                comp.optimizer.step(&comp.set.images, &grad)?;
+            }
             // The reference code skips the network update after the last outer step.
             if outer_step + 1 < outer && inner > 0 {
-                let targets = match self.targets {
-                    MatchTargets::ClassLabels => Targets::hard(&labels, device)?,
-                    MatchTargets::Uniform { outputs } => Targets::Soft(Tensor::full(
-                        1.0 / outputs as f32,
-                        (labels.len(), outputs),
-                        device,
-                    )?),
-                };
-                let source = TensorSource::new(&syn.images.as_tensor().detach(), targets)?;
-                train(&mut net, &source, &inner_config, rng, device, &Silent)?;
+                let targets = target_rows(self.targets, &labels, device)?;
+                let images = syn.images.as_tensor().detach();
+                match companion.as_deref() {
+                    None => {
+                        let source = TensorSource::new(&images, targets)?;
+                        train(&mut net, &source, &inner_config, rng, device, &Silent)?;
+                    }
+                    Some(comp) => {
+                        let comp_labels = hard_labels(&comp.set, COMPANION)?.to_vec();
+                        let comp_targets = target_rows(comp.targets, &comp_labels, device)?;
+                        let source = MixedSource::new(
+                            (&images, MixedSource::distributions(&targets, net_classes)?),
+                            (
+                                comp.set.images.as_tensor(),
+                                MixedSource::distributions(&comp_targets, net_classes)?,
+                            ),
+                            net_classes,
+                            comp.weight,
+                        )?;
+                        train(&mut net, &source, &inner_config, rng, device, &Silent)?;
+                    }
+                }
             }
         }
-        Ok(StepReport {
-            loss: loss_sum / outer as f64,
-            eval_lr: None,
+        Ok((
+            StepReport {
+                loss: loss_sum / outer as f64,
+                eval_lr: None,
+            },
+            companion.map(|_| companion_sum / outer as f64),
+        ))
+    }
+
+    /// `Σ_c D(∇θ loss(real_c), ∇θ loss(set_c))` with `targets`, and its gradient in the set's
+    /// images (on the second-order worker).
+    fn match_set(
+        &self,
+        net: &Network,
+        set: &SyntheticSet,
+        batches: &[(Tensor, Option<DsaTransform>)],
+        targets: MatchTargets,
+        what: &str,
+    ) -> Result<(f64, Tensor)> {
+        let (dtype, device) = (set.images.dtype(), set.images.device().clone());
+        second_order::run(|| {
+            let params = net.params();
+            let mut total = Tensor::zeros((), dtype, &device)?;
+            for (c, (real, transform)) in batches.iter().enumerate() {
+                let s = set.class_images(c)?;
+                let (r, s) = match transform {
+                    Some(t) => (t.apply(real)?, t.apply(&s)?),
+                    None => (real.clone(), s),
+                };
+                let term = match targets {
+                    MatchTargets::ClassLabels => matching_loss(net, &params, &r, &s, c)?,
+                    MatchTargets::Uniform { .. } => uniform_matching_loss(net, &params, &r, &s)?,
+                };
+                total = (total + term)?;
+            }
+            let value = total.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+            Ok((value, image_gradient(&total, set, what)?))
         })
     }
 

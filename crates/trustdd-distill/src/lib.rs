@@ -14,6 +14,7 @@
 
 mod checkpoint;
 mod class_batches;
+mod companion;
 mod distance;
 mod dm;
 mod driver;
@@ -30,6 +31,7 @@ mod tensor_file;
 mod trajectory_gradients;
 
 pub use checkpoint::{config_hash, CheckpointSpec};
+pub use companion::Companion;
 pub use distance::{gradient_distance, COSINE_EPS};
 pub use dm::{dm_loss, Dm, DmConfig};
 pub use driver::{evaluate_set, DistillReport, Driver, DriverConfig, EvalPoint};

@@ -32,6 +32,7 @@ mod report;
 pub mod resample;
 mod sampler;
 mod scores;
+mod slots;
 mod train_oe;
 
 pub use arrays::{ood_metrics_arrays, scores_array};
@@ -47,4 +48,5 @@ pub use ood_sets::OodSet;
 pub use report::{ArchOod, MeanStd, MetricsSummary, OodReport, ScoreOod, SetOod};
 pub use sampler::PseudoOutlierSampler;
 pub use scores::{scores, ScoreKind};
+pub use slots::OutlierSlots;
 pub use train_oe::{OeSource, DEFAULT_LAMBDA};

@@ -2,147 +2,61 @@
 //! through the ordinary training loop.
 
 use crate::Result;
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 use trustdd_core::{ImageShape, SyntheticLabels, SyntheticSet, TrustRng};
-use trustdd_train::{Targets, TrainSource};
+use trustdd_train::{MixedSource, Targets, TrainSource};
 
 /// λ of ALGORITHMS.md §7.
 pub const DEFAULT_LAMBDA: f64 = 0.5;
 
-/// A [`TrainSource`] over S followed by S_o whose soft targets make the batch loss
-/// `mean_{in rows} CE + λ·mean_{outlier rows} L_OE` EXACTLY.
-///
-/// Its epochs are the official `epoch_oe`'s: S and S_o are shuffled apart and batch `k` is the
-/// `k`-th batch of S joined with the `k`-th batch of S_o (two loaders zipped, so an epoch has
-/// as many batches as the shorter of the two); the training loop then augments every image
-/// with its own draw.
-///
-/// The training loop's loss on soft targets `p` is `(1/B) Σ_rows −Σ_k p_k log softmax(z)_k`.
-/// In a batch of `B` rows with `n_in` rows of S and `n_out` rows of S_o, an S row gets its label
-/// distribution (one-hot, or softmax of learnt soft labels) times `B / n_in`, and an S_o row the
-/// uniform distribution times `λ·B / n_out`; since CE to the uniform distribution is L_OE, the
-/// batch loss is the wanted sum. A batch without S_o rows is plain CE; one without S rows is
-/// `λ·L_OE` (with the default batch 256 and IPC ≤ 12 on 10 classes, the whole of S ∪ S_o is one
-/// batch, so every step sees both).
+/// Training on S with outlier exposure on S_o: a [`MixedSource`] with S's label distributions
+/// (one-hot, or the softmax of learnt soft labels) first and S_o with uniform targets weighted by
+/// λ, so every batch's loss is `mean_{S rows} CE + λ·mean_{S_o rows} L_OE` exactly (CE to the
+/// uniform distribution is L_OE). Its epochs are the official `epoch_oe`'s: a batch of S zipped
+/// with a batch of S_o, each image augmented with its own draw by the training loop.
 ///
 /// The training loop's "accuracy" on these targets counts an outlier row as correct when its
 /// argmax is class 0 (the argmax of a uniform row); use test accuracy instead.
 #[derive(Debug, Clone)]
-pub struct OeSource {
-    images: Tensor,
-    label_probs: Vec<f32>,
-    n_in: usize,
-    num_classes: usize,
-    lambda: f64,
-}
+pub struct OeSource(MixedSource);
 
 impl OeSource {
     /// S (`syn`, hard or soft labels) with S_o (`outliers`, whose labels are ignored) and weight
     /// `lambda`. Images are detached.
     ///
     /// # Errors
-    /// An invalid-parameter error for a negative or non-finite `lambda`; a shape error when the
-    /// image shapes differ; [`trustdd_core::Error::Empty`] when either set is empty.
+    /// As [`MixedSource::new`].
     pub fn new(syn: &SyntheticSet, outliers: &SyntheticSet, lambda: f64) -> Result<Self> {
-        if !(lambda.is_finite() && lambda >= 0.0) {
-            return Err(trustdd_core::Error::invalid(
-                "lambda (OE weight)",
-                lambda,
-                "a finite number ≥ 0",
-            ));
-        }
         let k = syn.num_classes;
-        let images_in = syn.images.as_tensor().detach();
-        let images_out = outliers.images.as_tensor().detach();
-        let (n_in, n_out) = (images_in.dim(0)?, images_out.dim(0)?);
-        if n_in == 0 || n_out == 0 || k == 0 {
-            return Err(trustdd_core::Error::empty(
-                "synthetic or outlier set for OE training",
-            ));
-        }
-        if images_in.dims()[1..] != images_out.dims()[1..] {
-            return Err(trustdd_core::Error::shape(
-                "outlier image shape vs synthetic images",
-                format!("{:?}", &images_in.dims()[1..]),
-                format!("{:?}", &images_out.dims()[1..]),
-            ));
-        }
-        let label_probs = match &syn.labels {
-            SyntheticLabels::Hard(labels) => {
-                let mut p = vec![0f32; n_in * k];
-                for (i, &l) in labels.iter().enumerate() {
-                    p[i * k + l as usize] = 1.0;
-                }
-                p
-            }
+        let first = match &syn.labels {
+            SyntheticLabels::Hard(labels) => MixedSource::one_hot(labels, k),
             SyntheticLabels::Soft(logits) => {
-                let Targets::Soft(p) = Targets::soft_from_logits(logits.as_tensor())? else {
-                    unreachable!("soft_from_logits returns soft targets")
-                };
-                p.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?
+                MixedSource::distributions(&Targets::soft_from_logits(logits.as_tensor())?, k)?
             }
         };
-        let images = Tensor::cat(&[&images_in, &images_out.to_dtype(images_in.dtype())?], 0)?;
-        Ok(Self {
-            images,
-            label_probs,
-            n_in,
-            num_classes: k,
+        let n_out = outliers.images.dims()[0];
+        let uniform = vec![1.0 / k.max(1) as f32; n_out * k];
+        Ok(Self(MixedSource::new(
+            (syn.images.as_tensor(), first),
+            (outliers.images.as_tensor(), uniform),
+            k,
             lambda,
-        })
+        )?))
     }
 }
 
 impl TrainSource for OeSource {
     fn len(&self) -> usize {
-        self.images.dims()[0]
+        self.0.len()
     }
     fn image_shape(&self) -> ImageShape {
-        let d = self.images.dims();
-        ImageShape::new(d[1], d[2], d[3])
+        self.0.image_shape()
     }
-    fn batch(&self, ids: &[usize], device: &Device) -> trustdd_train::Result<(Tensor, Targets)> {
-        let n = self.len();
-        if let Some(&bad) = ids.iter().find(|&&i| i >= n) {
-            return Err(trustdd_core::Error::NotEnough {
-                what: "OE training example index".into(),
-                requested: bad + 1,
-                available: n,
-            });
-        }
-        let k = self.num_classes;
-        let b = ids.len() as f64;
-        let n_in = ids.iter().filter(|&&i| i < self.n_in).count();
-        let (w_in, w_out) = (
-            b / n_in.max(1) as f64,
-            self.lambda * b / (ids.len() - n_in).max(1) as f64,
-        );
-        let mut targets = Vec::with_capacity(ids.len() * k);
-        for &i in ids {
-            if i < self.n_in {
-                let row = &self.label_probs[i * k..(i + 1) * k];
-                targets.extend(row.iter().map(|&p| (p as f64 * w_in) as f32));
-            } else {
-                targets.extend(std::iter::repeat_n((w_out / k as f64) as f32, k));
-            }
-        }
-        let index: Vec<u32> = ids.iter().map(|&i| i as u32).collect();
-        let index = Tensor::from_vec(index, ids.len(), self.images.device())?;
-        let x = self.images.index_select(&index, 0)?.to_device(device)?;
-        let y = Tensor::from_vec(targets, (ids.len(), k), device)?;
-        Ok((x, Targets::Soft(y)))
+    fn batch(&self, ids: &[usize], device: &Device) -> Result<(Tensor, Targets)> {
+        self.0.batch(ids, device)
     }
-
     fn epoch_batches(&self, batch_size: usize, rng: &mut TrustRng) -> Vec<Vec<usize>> {
-        let mut inside: Vec<usize> = (0..self.n_in).collect();
-        let mut outside: Vec<usize> = (self.n_in..self.len()).collect();
-        rng.shuffle(&mut inside);
-        rng.shuffle(&mut outside);
-        inside
-            .chunks(batch_size)
-            .zip(outside.chunks(batch_size))
-            .map(|(a, b)| a.iter().chain(b).copied().collect())
-            .collect()
+        self.0.epoch_batches(batch_size, rng)
     }
 }
 

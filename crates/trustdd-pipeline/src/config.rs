@@ -420,10 +420,12 @@ pub enum OutlierSource {
 pub struct OutlierConfig {
     /// Where S_o comes from (default none).
     pub source: OutlierSource,
-    /// The objective that distils S_o (`None`: the run's; an MTT run must name one, since
-    /// experts have no outlier counterpart). Gradient matching uses uniform targets.
+    /// Only for MTT runs (and runs whose objective is replaced), where S_o cannot share S's
+    /// loop: the objective (dm, dc or dsa; gradient matching with uniform targets) of a separate
+    /// run that distils S_o after S. DM, DC and DSA runs distil S_o jointly with S, on the same
+    /// networks, as the official code does.
     pub objective: Option<ObjectiveConfig>,
-    /// Iterations for S_o (`None`: the run's).
+    /// Iterations of that separate run (`None`: the run's).
     pub iterations: Option<usize>,
     /// OOD sets: gaussian, rademacher, blobs, uniform, `corrupt:<generators>`, digits, mnist-10k, or a dataset name
     /// (empty: noise images, `corrupt:mix`, and the digits for Fashion-MNIST and KMNIST).
@@ -467,11 +469,29 @@ impl OutlierConfig {
                     "an [outliers.objective] table of kind dm, dc or dsa",
                 ))
             }
-            (Some(o), _) => o.validate()?,
+            (Some(o), ObjectiveConfig::Mtt(_)) => o.validate()?,
+            (Some(_), _) => {
+                return Err(Error::invalid(
+                    "outliers.objective",
+                    "set with a dm, dc or dsa run",
+                    "unset: these runs distil S_o jointly with S, in the same loop",
+                ))
+            }
             (None, _) => {}
         }
-        if self.iterations == Some(0) {
-            return Err(Error::invalid("outliers.iterations", 0, "at least 1"));
+        match (self.iterations, run_objective) {
+            (Some(0), _) => return Err(Error::invalid("outliers.iterations", 0, "at least 1")),
+            (
+                Some(n),
+                ObjectiveConfig::Dm(_) | ObjectiveConfig::Dc(_) | ObjectiveConfig::Dsa(_),
+            ) => {
+                return Err(Error::invalid(
+                    "outliers.iterations",
+                    n,
+                    "unset with a dm, dc or dsa run (S_o shares S's iterations)",
+                ))
+            }
+            _ => {}
         }
         match &self.source {
             OutlierSource::Generators { spec } => {

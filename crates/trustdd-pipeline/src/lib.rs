@@ -20,6 +20,7 @@
 mod config;
 mod created_dirs;
 mod data;
+mod joint;
 mod objectives;
 mod ood_sets;
 mod outlier_set;
@@ -34,6 +35,7 @@ pub use config::{
 };
 pub use created_dirs::CreatedDirs;
 pub use data::{load_dataset, DataConfig};
+pub use joint::{JointInner, JointOutliers};
 pub use objectives::{build_objective, build_outlier_objective, ObjectiveInputs};
 pub use ood_sets::{build_ood_sets, check_ood_sets, default_ood_sets};
 pub use outlier_set::{

@@ -5,6 +5,7 @@
 use crate::config::{Init, ObjectiveConfig, OutlierSource, PartitionerConfig, RunConfig};
 use crate::created_dirs::CreatedDirs;
 use crate::data::load_dataset;
+use crate::joint::{JointInner, JointOutliers};
 use crate::objectives::{build_objective, build_outlier_objective, ObjectiveInputs};
 use crate::ood_sets::{build_ood_sets, default_ood_sets};
 use crate::outlier_set::{distill_outliers, save_outliers};
@@ -13,7 +14,7 @@ use crate::trust_aware::TrustAware;
 use crate::trusted_experts::train_trusted_experts;
 use candle_core::{DType, Device};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 use trustdd_core::{
     observe_round, select_device, write_atomic, DatasetSampler, DistillObjective, Error,
@@ -23,10 +24,11 @@ use trustdd_core::{
 use trustdd_data::{embedded_mnist, DatasetName, Split};
 use trustdd_distill::{
     config_hash, evaluate_set, save_png_grid, save_set, save_trajectories, train_experts,
-    CheckpointSpec, Driver, DriverConfig, SetMetadata, Trajectories,
+    CheckpointSpec, Companion, DistillReport, Dm, Driver, DriverConfig, GradientMatching,
+    MatchTargets, MomentumSgd, SetMetadata, Trajectories,
 };
 use trustdd_noise::{apply_with_report, NoiseConfig};
-use trustdd_ood::{evaluate_ood, GeneratorList, OodEvalConfig, PseudoOutlierSampler};
+use trustdd_ood::{evaluate_ood, GeneratorList, OodEvalConfig, OutlierSlots, PseudoOutlierSampler};
 use trustdd_train::EvalConfig;
 use trustdd_trust::Tad;
 
@@ -223,9 +225,18 @@ impl Pipeline {
             eval_lr: None,
         };
         let mut runs = Vec::new();
-        for v in variants {
+        let mut joint = None;
+        let count = variants.len();
+        for (k, v) in variants.into_iter().enumerate() {
             let out = v.out.clone();
-            let run = self.distill_variant(&config, v, &test, &device, progress)?;
+            // S_o belongs to the run's set: only the primary (last) distillation carries it.
+            let companion = match (&outlier_source, k + 1 == count) {
+                (Some(o), true) => self.joint_companion(&config, o, &device)?,
+                _ => None,
+            };
+            let run =
+                self.distill_variant(&config, v, companion.as_ref(), &test, &device, progress)?;
+            joint = joint.or(companion);
             if let Some(dir) = &out {
                 let meta = set_metadata(&meta, &run);
                 save_set(&dir.join(SET_FILE), &run.syn, &meta)?;
@@ -239,6 +250,7 @@ impl Pipeline {
                 &config,
                 sampler.as_ref(),
                 groups,
+                joint,
                 primary,
                 &set_metadata(&meta, primary),
                 &test,
@@ -316,6 +328,7 @@ impl Pipeline {
         &self,
         config: &RunConfig,
         v: Variant,
+        joint: Option<&JointOutcome>,
         test: &ImageDataset,
         device: &Device,
         progress: &dyn Progress,
@@ -406,9 +419,14 @@ impl Pipeline {
             syn: &mut syn,
             trajectories,
         };
-        let inner = match &self.objective {
-            Some((_, factory)) => factory(inputs)?,
-            None => build_objective(&config.objective, inputs)?,
+        let inner = match (&self.objective, joint) {
+            (Some((_, factory)), _) => factory(inputs)?,
+            (None, None) => build_objective(&config.objective, inputs)?,
+            (None, Some(j)) => Box::new(JointOutliers::new(
+                joint_inner(&config.objective, syn.ipc)?,
+                j.companion.clone(),
+                j.losses.clone(),
+            )),
         };
         // MTT reads no real data while distilling: its diversion is the experts'.
         let diverts = !matches!(config.objective, ObjectiveConfig::Mtt(_));
@@ -474,7 +492,6 @@ impl Pipeline {
             eval_every: 0,
             baseline: false,
             checkpoint_every: 0,
-            outliers: Default::default(),
             compare: false,
             device: String::new(),
             out: None,
@@ -489,8 +506,9 @@ impl Pipeline {
         }))
     }
 
-    /// The sampler S_o is distilled from and its group names, built before the long run so a
-    /// bad source fails at once.
+    /// The sampler S_o is distilled from (one "class" per slot: slot `c` from generator `c mod G`,
+    /// or from the `c`-th chunk of an outlier dataset) and each slot's source, built before the
+    /// long run so a bad source fails at once.
     fn outlier_source(
         &self,
         config: &RunConfig,
@@ -502,14 +520,17 @@ impl Pipeline {
             (None, OutlierSource::Generators { spec }) => Some(GeneratorList::parse(spec)?),
             (None, _) => None,
         };
+        // S_o has one slot per class of S, each of IPC images.
+        let slots = dataset.num_classes();
         if let Some(list) = generators {
             let names = list.names();
             let inner = Arc::new(DatasetSampler::new(dataset.clone(), device.clone()));
-            let sampler =
+            let pool =
                 PseudoOutlierSampler::new(inner, list, dataset.preprocess().clone(), config.seed)?;
+            let sampler = OutlierSlots::cycling(Arc::new(pool), slots, &names)?;
             return Ok(Some(OutlierData {
-                sampler: Box::new(sampler),
-                groups: names,
+                groups: sampler.names().to_vec(),
+                sampler: Arc::new(sampler),
             }));
         }
         let OutlierSource::Dataset { name } = &config.outliers.source else {
@@ -540,11 +561,11 @@ impl Pipeline {
             vec![other.name().to_string()],
         )?
         .with_preprocess(dataset.preprocess().clone())?;
-        let names = vec![other.name().to_string()];
         let sampler = DatasetSampler::new(Arc::new(one_group), device.clone());
+        let sampler = OutlierSlots::chunks(Arc::new(sampler), slots, other.name())?;
         Ok(Some(OutlierData {
-            sampler: Box::new(sampler),
-            groups: names,
+            groups: sampler.names().to_vec(),
+            sampler: Arc::new(sampler),
         }))
     }
 
@@ -556,6 +577,7 @@ impl Pipeline {
         config: &RunConfig,
         sampler: &dyn RealSampler,
         groups: Vec<String>,
+        joint: Option<JointOutcome>,
         primary: &VariantReport,
         meta: &SetMetadata,
         test: &ImageDataset,
@@ -564,18 +586,48 @@ impl Pipeline {
     ) -> Result<OutlierReport> {
         let o = &config.outliers;
         let classes = primary.syn.num_classes;
-        let objective_config = o.objective.as_ref().unwrap_or(&config.objective);
-        let mut objective = build_outlier_objective(objective_config, classes, config.ipc)?;
-        let mut rng = TrustRng::for_item(config.seed, config.streams.outliers);
-        let (set, distill) = distill_outliers(
-            objective.as_mut(),
-            sampler,
-            classes,
-            config.ipc,
-            o.iterations.unwrap_or(config.iterations),
-            &mut rng,
-            progress,
-        )?;
+        let (set, distill) = match joint {
+            // Distilled in the primary run's loop: read it back.
+            Some(j) => {
+                let companion = Arc::into_inner(j.companion)
+                    .ok_or_else(|| Error::invalid("outlier set", "still shared", "released"))?
+                    .into_inner()
+                    .unwrap_or_else(PoisonError::into_inner);
+                let losses = j
+                    .losses
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone();
+                let distill = DistillReport {
+                    objective: format!("{}-outliers", primary.distill.objective),
+                    iterations: losses.len(),
+                    resumed_from: primary.distill.resumed_from,
+                    losses,
+                    distill_seconds: 0.0,
+                    eval_seconds: 0.0,
+                    evaluations: Vec::new(),
+                    learnt_lr: None,
+                    eval_lr: primary.distill.eval_lr,
+                };
+                (companion.set, distill)
+            }
+            // A separate run (MTT, or a replaced objective): experts have no outlier
+            // counterpart, so S_o is distilled after S by `outliers.objective`.
+            None => {
+                let objective_config = o.objective.as_ref().unwrap_or(&config.objective);
+                let mut objective = build_outlier_objective(objective_config, classes, config.ipc)?;
+                let mut rng = TrustRng::for_item(config.seed, config.streams.outliers);
+                distill_outliers(
+                    objective.as_mut(),
+                    sampler,
+                    classes,
+                    config.ipc,
+                    o.iterations.unwrap_or(config.iterations),
+                    &mut rng,
+                    progress,
+                )?
+            }
+        };
         if let Some(out) = &config.out {
             save_outliers(out, &set, meta, groups.clone())?;
         }
@@ -626,10 +678,83 @@ impl Pipeline {
     }
 }
 
-/// What the outlier set is distilled from: a sampler whose classes are the groups.
+/// What the outlier set is distilled from: a sampler with one "class" per slot of S_o, and
+/// each slot's source.
 struct OutlierData {
-    sampler: Box<dyn RealSampler>,
+    sampler: Arc<dyn RealSampler>,
     groups: Vec<String>,
+}
+
+/// S_o distilled in the primary run's loop, read back after it.
+struct JointOutcome {
+    companion: Arc<Mutex<Companion>>,
+    losses: Arc<Mutex<Vec<f64>>>,
+}
+
+impl Pipeline {
+    /// S_o as the primary run's companion, when the run distils it jointly: the configured
+    /// objective is DM, DC or DSA (not replaced). Initialised like S (`init`), slot `c` from
+    /// its slot's outliers, from the outlier stream.
+    fn joint_companion(
+        &self,
+        config: &RunConfig,
+        outliers: &OutlierData,
+        device: &Device,
+    ) -> Result<Option<JointOutcome>> {
+        let (lr, momentum) = match (&self.objective, &config.objective) {
+            (None, ObjectiveConfig::Dm(c)) => (c.lr_img, c.momentum),
+            (None, ObjectiveConfig::Dc(c) | ObjectiveConfig::Dsa(c)) => (c.lr_img, c.momentum),
+            _ => return Ok(None),
+        };
+        let sampler = &outliers.sampler;
+        let mut rng = TrustRng::for_item(config.seed, config.streams.outliers);
+        let set = match config.init {
+            Init::Real => SyntheticSet::from_real(sampler.as_ref(), config.ipc, &mut rng)?,
+            Init::Noise => SyntheticSet::from_noise(
+                sampler.image_shape(),
+                sampler.num_classes(),
+                config.ipc,
+                device,
+                &mut rng,
+            )?,
+        };
+        let companion = Companion {
+            set,
+            real: sampler.clone(),
+            targets: MatchTargets::Uniform {
+                outputs: sampler.num_classes(),
+            },
+            optimizer: MomentumSgd::new(lr, momentum),
+            weight: config.outliers.lambda,
+        };
+        Ok(Some(JointOutcome {
+            companion: Arc::new(Mutex::new(companion)),
+            losses: Arc::default(),
+        }))
+    }
+}
+
+/// The configured objective as one that carries a companion set.
+fn joint_inner(objective: &ObjectiveConfig, ipc: usize) -> Result<JointInner> {
+    Ok(match objective {
+        ObjectiveConfig::Dm(c) => JointInner::Dm(Dm::new(c.clone())?),
+        ObjectiveConfig::Dc(c) | ObjectiveConfig::Dsa(c) => {
+            let mut c = c.clone();
+            if matches!(objective, ObjectiveConfig::Dsa(_)) {
+                c.dsa
+                    .get_or_insert_with(trustdd_train::dsa::DsaConfig::default);
+            }
+            c.loops(ipc)?;
+            JointInner::GradientMatching(GradientMatching::new(c)?)
+        }
+        ObjectiveConfig::Mtt(_) => {
+            return Err(Error::invalid(
+                "objective",
+                "mtt",
+                "dm, dc or dsa to distil outliers jointly",
+            ))
+        }
+    })
 }
 
 /// The objective a variant runs: diverted to the trusted data, or as built.

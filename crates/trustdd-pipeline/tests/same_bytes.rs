@@ -46,7 +46,6 @@ fn the_same_seed_writes_the_same_bytes_in_every_file() {
     let mut config = tiny_run();
     config.checkpoint_every = 1;
     config.outliers.source = OutlierSource::Generators { spec: "poe".into() };
-    config.outliers.iterations = Some(1);
     config.outliers.ood_sets = vec!["gaussian".into()];
     // The same folder both times (it is part of the configuration, in report.json), emptied in
     // between so that the second run does not resume from the first one's checkpoint.
@@ -89,4 +88,31 @@ fn the_same_seed_writes_the_same_bytes_in_every_file() {
     // The seed matters: another one gives another set.
     let other = run_into(&RunConfig { seed: 1, ..config }, &dir);
     assert!(other["synthetic.safetensors"] != first["synthetic.safetensors"]);
+}
+
+#[test]
+fn a_joint_run_resumed_from_its_checkpoint_writes_the_sets_of_an_uninterrupted_one() {
+    let mut config = tiny_run();
+    config.compare = false;
+    config.checkpoint_every = 1;
+    config.iterations = 3;
+    config.outliers.source = OutlierSource::Generators { spec: "poe".into() };
+    config.outliers.ood_sets = vec!["gaussian".into()];
+    let root = tempfile::tempdir().unwrap();
+    let whole = run_into(&config, &root.path().join("whole"));
+    let parts = root.path().join("parts");
+    run_into(
+        &RunConfig {
+            iterations: 2,
+            ..config.clone()
+        },
+        &parts,
+    );
+    let resumed = run_into(&config, &parts);
+    for file in ["synthetic.safetensors", "outliers.safetensors"] {
+        assert!(
+            whole[file] == resumed[file],
+            "{file} differs after the resume"
+        );
+    }
 }

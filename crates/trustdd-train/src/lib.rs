@@ -3,7 +3,8 @@
 //! - [`dsa`]: differentiable Siamese augmentation (ALGORITHMS.md §4).
 //! - [`Sgd`]: SGD with momentum and weight decay over `Var`s, PyTorch semantics.
 //! - [`train()`]: the training loop over any [`TrainSource`] (an [`trustdd_core::ImageDataset`]
-//!   or a [`TensorSource`]) with hard or soft [`Targets`], optional DSA and step decay.
+//!   or a [`TensorSource`]; [`MixedSource`] for two sets, the second weighted, in zipped
+//!   batches) with hard or soft [`Targets`], optional DSA and step decay.
 //! - [`evaluate_synthetic`] / [`accuracy`]: the evaluation protocol of ALGORITHMS.md §2.
 //!
 //! Nothing here prints: progress goes through [`trustdd_core::Progress`].
@@ -11,6 +12,7 @@
 
 pub mod dsa;
 mod evaluate;
+mod mixed_source;
 mod sgd;
 mod source;
 mod targets;
@@ -20,6 +22,7 @@ mod train;
 pub use evaluate::{
     accuracy, evaluate_synthetic, evaluation_network, mean_std, ArchEval, EvalConfig, EvalReport,
 };
+pub use mixed_source::MixedSource;
 pub use sgd::{Sgd, SgdConfig};
 pub use source::{TensorSource, TrainSource};
 pub use targets::{soft_cross_entropy, Targets};
