@@ -3,7 +3,7 @@
 
 use crate::metrics::misclassification_auroc;
 use crate::report::{summarise, ArchOod, MeanStd, OodReport};
-use crate::{ood_metrics, scores, OeSource, OodSet, Result, ScoreKind};
+use crate::{ood_metrics, scores, OeSource, OodSet, Result, ScoreHistograms, ScoreKind};
 use candle_core::{DType, Device, Tensor, D};
 use serde::{Deserialize, Serialize};
 use trustdd_core::{ImageDataset, Progress, ProgressEvent, SyntheticLabels, SyntheticSet};
@@ -152,6 +152,13 @@ pub fn evaluate_ood(
     let mut done = 0;
     let batch = eval.test_batch_size;
     let mut architectures = Vec::new();
+    let mut histograms = None;
+    let pictured = config
+        .scores
+        .iter()
+        .copied()
+        .find(|&k| k == ScoreKind::Msp)
+        .or(config.scores.first().copied());
     for arch in &eval.architectures {
         let mut name = String::new();
         let mut accuracies = Vec::new();
@@ -190,6 +197,15 @@ pub fn evaluate_ood(
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
+            if let (None, Some(kind)) = (&histograms, pictured) {
+                let id = scores(&test_logits, kind, config.temperature)?;
+                let sets = ood_sets
+                    .iter()
+                    .zip(&ood_logits)
+                    .map(|(s, l)| Ok((s.name.clone(), scores(l, kind, config.temperature)?)))
+                    .collect::<Result<Vec<_>>>()?;
+                histograms = Some(ScoreHistograms::new(kind, &id, &sets));
+            }
             for (k, &kind) in config.scores.iter().enumerate() {
                 let id_scores = scores(&test_logits, kind, config.temperature)?;
                 for (j, logits) in ood_logits.iter().enumerate() {
@@ -231,5 +247,6 @@ pub fn evaluate_ood(
             0.0
         },
         architectures,
+        histograms,
     })
 }

@@ -23,11 +23,13 @@ mod arrays;
 mod error;
 mod evaluate;
 pub mod generators;
+mod histograms;
 pub mod metrics;
 pub mod noise_sets;
 mod oe;
 mod ood_resize;
 mod ood_sets;
+mod picture;
 mod report;
 pub mod resample;
 mod sampler;
@@ -41,10 +43,12 @@ pub use evaluate::{evaluate_ood, OodEvalConfig};
 pub use generators::{
     GeneratorList, Invert, Jigsaw, Mix, Pixelate, QuadrantJigsaw, Speckle, POE_SPEC,
 };
+pub use histograms::{ScoreHistograms, BINS};
 pub use metrics::{ood_metrics, OodMetrics};
 pub use oe::oe_loss;
 pub use ood_resize::to_shape as resize_to_shape;
 pub use ood_sets::OodSet;
+pub use picture::ood_picture;
 pub use report::{ArchOod, MeanStd, MetricsSummary, OodReport, ScoreOod, SetOod};
 pub use sampler::PseudoOutlierSampler;
 pub use scores::{scores, ScoreKind};

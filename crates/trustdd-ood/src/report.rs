@@ -99,6 +99,9 @@ pub struct OodReport {
     pub lambda: f64,
     /// Per architecture, in config order.
     pub architectures: Vec<ArchOod>,
+    /// Histograms of the first network's scores (the first architecture's first run; MSP when
+    /// evaluated), for pictures such as `ood.png`.
+    pub histograms: Option<crate::ScoreHistograms>,
 }
 
 /// Aggregates one score's per-set, per-run metrics.

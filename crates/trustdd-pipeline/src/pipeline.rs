@@ -28,7 +28,9 @@ use trustdd_distill::{
     MatchTargets, MomentumSgd, SetMetadata, Trajectories,
 };
 use trustdd_noise::{apply_with_report, NoiseConfig};
-use trustdd_ood::{evaluate_ood, GeneratorList, OodEvalConfig, OutlierSlots, PseudoOutlierSampler};
+use trustdd_ood::{
+    evaluate_ood, ood_picture, GeneratorList, OodEvalConfig, OutlierSlots, PseudoOutlierSampler,
+};
 use trustdd_train::EvalConfig;
 use trustdd_trust::Tad;
 
@@ -668,6 +670,11 @@ impl Pipeline {
         };
         let plain = evaluate(None)?;
         let exposed = evaluate(Some(&set))?;
+        if let (Some(out), Some(a), Some(b)) = (&config.out, &plain.histograms, &exposed.histograms)
+        {
+            let png = ood_picture(&[("distilled", a), ("distilled + outliers", b)])?;
+            write_atomic(&out.join("ood.png"), &png)?;
+        }
         Ok(OutlierReport {
             groups,
             distill,

@@ -61,6 +61,7 @@ fn the_same_seed_writes_the_same_bytes_in_every_file() {
         "synthetic.png",
         "checkpoint.safetensors",
         "outliers.safetensors",
+        "ood.png",
         "report.json",
         "clean-labels/synthetic.safetensors",
         "noisy-labels/checkpoint.safetensors",
