@@ -67,8 +67,8 @@ fn main() -> anyhow::Result<()> {
         ("distilled + outliers", &o.exposed),
     ] {
         for arch in &ood.architectures {
-            let energy = arch.scores.iter().find(|s| s.score == ScoreKind::Energy);
-            for set in energy.iter().flat_map(|s| &s.sets) {
+            let msp = arch.scores.iter().find(|s| s.score == ScoreKind::Msp);
+            for set in msp.iter().flat_map(|s| &s.sets) {
                 println!(
                     "{label}: accuracy {:.2}%, {} AUROC {:.2}",
                     100.0 * arch.accuracy.mean,

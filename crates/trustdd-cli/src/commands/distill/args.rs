@@ -135,10 +135,10 @@ pub struct DistillArgs {
     #[arg(long)]
     compare: Option<bool>,
     /// Outliers distilled beside the set: none, poe, a generator list
-    /// (jigsaw:2,invert,pixelate:0.2,speckle:1,mix:0.5), or a dataset name (digits = embedded).
+    /// (jigsaw,invert,pixelate:0.2,speckle:1,mix:0.5), or a dataset name (digits = embedded).
     #[arg(long)]
     outliers: Option<String>,
-    /// Iterations for the outlier set (default: --iterations).
+    /// MTT runs: iterations of the separate outlier-set run (default: --iterations).
     #[arg(long)]
     outlier_iterations: Option<usize>,
     /// OOD sets: gaussian, rademacher, blobs, uniform, corrupt:<generators>, digits, mnist-10k, or a dataset name.

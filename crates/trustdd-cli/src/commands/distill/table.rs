@@ -74,7 +74,7 @@ pub(crate) fn print_report(r: &RunReport) -> Result<()> {
     }
     if let Some(out) = &c.out {
         let outliers = if r.outliers.is_some() {
-            ", outliers.safetensors"
+            ", outliers.safetensors, ood.png"
         } else {
             ""
         };
