@@ -61,7 +61,7 @@ fn main() -> anyhow::Result<()> {
         .with_outlier_generators(generators)
         .run(&Silent)?;
     let o = report.outliers.context("the run has an outlier set")?;
-    println!("outlier groups: {}", o.groups.join(", "));
+    println!("outlier slots from: {}", o.groups.join(", "));
     for (label, ood) in [
         ("distilled", &o.plain),
         ("distilled + outliers", &o.exposed),

@@ -28,7 +28,7 @@ fn main() -> anyhow::Result<()> {
         .to_vec();
     let report = config.build()?.run(&Silent)?;
     let o = report.outliers.context("the run has an outlier set")?;
-    println!("outlier groups: {}", o.groups.join(", "));
+    println!("outlier slots from: {}", o.groups.join(", "));
     for (label, ood) in [
         ("distilled", &o.plain),
         ("distilled + outliers", &o.exposed),

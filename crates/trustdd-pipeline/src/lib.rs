@@ -11,7 +11,8 @@
 //!   [`Pipeline::with_outlier_generators`]).
 //! - The composition the strategy crates leave to their user lives here: [`TrustAware`] (any
 //!   objective diverted to the trusted data), [`train_trusted_experts`] (MTT experts on the
-//!   trusted data), the outlier set S_o ([`distill_outliers`]) and the comparison runs.
+//!   trusted data), TrustDD's outlier set S_o distilled jointly with S ([`JointOutliers`]; alone,
+//!   [`distill_outliers`], for MTT runs), `ood.png`, and the comparison runs.
 //!
 //! The strategy crates (noise, trust, distill, ood) depend on core and on the compute crates
 //! (nn, train), never on each other; this crate is the only one that knows them all.

@@ -218,3 +218,22 @@ fn list_applies_generator_k_mod_len_and_parses_specs() {
         Err(trustdd_core::Error::Empty { .. })
     ));
 }
+
+#[test]
+fn speckle_is_the_official_formula_on_its_noise() {
+    // The official `clamp(x + x·randn_like(x), 0, 1)`, with the noise drawn from the same stream.
+    let x: Vec<f32> = (0..24).map(|i| i as f32 / 23.0).collect();
+    let images = t(x.clone(), (2, 3, 2, 2));
+    let y = host(
+        &Speckle { sigma: 1.0 }
+            .generate(&images, &mut TrustRng::new(9))
+            .unwrap(),
+    );
+    let noise = TrustRng::new(9).normal_vec(24, 0.0, 1.0);
+    for ((v, n), got) in x.iter().zip(&noise).zip(&y) {
+        assert!(
+            (got - (v + v * n).clamp(0.0, 1.0)).abs() < 1e-6,
+            "{got} vs {v}, {n}"
+        );
+    }
+}
