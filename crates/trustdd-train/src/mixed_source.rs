@@ -1,5 +1,6 @@
 //! [`MixedSource`]: two sets trained on together, the second with a weight, in zipped batches.
 
+use crate::source::{image_shape_of, select_rows};
 use crate::{Result, Targets, TrainSource};
 use candle_core::{DType, Device, Tensor};
 use trustdd_core::{ImageShape, TrustRng};
@@ -105,18 +106,10 @@ impl TrainSource for MixedSource {
         self.images.dims()[0]
     }
     fn image_shape(&self) -> ImageShape {
-        let d = self.images.dims();
-        ImageShape::new(d[1], d[2], d[3])
+        image_shape_of(&self.images)
     }
     fn batch(&self, ids: &[usize], device: &Device) -> Result<(Tensor, Targets)> {
-        let n = self.len();
-        if let Some(&bad) = ids.iter().find(|&&i| i >= n) {
-            return Err(trustdd_core::Error::NotEnough {
-                what: "mixed training example index".into(),
-                requested: bad + 1,
-                available: n,
-            });
-        }
+        let (x, _) = select_rows(&self.images, ids, self.len(), "mixed training", device)?;
         let k = self.num_classes;
         let rows = ids.len() as f64;
         let n_a = ids.iter().filter(|&&i| i < self.n_first).count();
@@ -133,9 +126,6 @@ impl TrainSource for MixedSource {
                     .map(|&p| (p as f64 * w) as f32),
             );
         }
-        let index: Vec<u32> = ids.iter().map(|&i| i as u32).collect();
-        let index = Tensor::from_vec(index, ids.len(), self.images.device())?;
-        let x = self.images.index_select(&index, 0)?.to_device(device)?;
         let y = Tensor::from_vec(targets, (ids.len(), k), device)?;
         Ok((x, Targets::Soft(y)))
     }

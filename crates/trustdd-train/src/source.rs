@@ -83,26 +83,45 @@ impl TensorSource {
     }
 }
 
+/// The shape of one image of an `N×C×H×W` tensor.
+pub(crate) fn image_shape_of(images: &Tensor) -> ImageShape {
+    let d = images.dims();
+    ImageShape::new(d[1], d[2], d[3])
+}
+
+/// Rows `ids` of `images` on `device`, after checking every id is below `n`.
+///
+/// # Errors
+/// [`trustdd_core::Error::NotEnough`] naming `what` for an id out of range.
+pub(crate) fn select_rows(
+    images: &Tensor,
+    ids: &[usize],
+    n: usize,
+    what: &str,
+    device: &Device,
+) -> Result<(Tensor, Tensor)> {
+    if let Some(&bad) = ids.iter().find(|&&i| i >= n) {
+        return Err(trustdd_core::Error::NotEnough {
+            what: format!("{what} example index"),
+            requested: bad + 1,
+            available: n,
+        });
+    }
+    let host: Vec<u32> = ids.iter().map(|&i| i as u32).collect();
+    let index = Tensor::from_vec(host, ids.len(), images.device())?;
+    let x = images.index_select(&index, 0)?.to_device(device)?;
+    Ok((x, index))
+}
+
 impl TrainSource for TensorSource {
     fn len(&self) -> usize {
         self.targets.len()
     }
     fn image_shape(&self) -> ImageShape {
-        let d = self.images.dims();
-        ImageShape::new(d[1], d[2], d[3])
+        image_shape_of(&self.images)
     }
     fn batch(&self, ids: &[usize], device: &Device) -> Result<(Tensor, Targets)> {
-        let n = self.len();
-        if let Some(&bad) = ids.iter().find(|&&i| i >= n) {
-            return Err(trustdd_core::Error::NotEnough {
-                what: "tensor source example index".into(),
-                requested: bad + 1,
-                available: n,
-            });
-        }
-        let host: Vec<u32> = ids.iter().map(|&i| i as u32).collect();
-        let index = Tensor::from_vec(host, ids.len(), self.images.device())?;
-        let x = self.images.index_select(&index, 0)?.to_device(device)?;
+        let (x, index) = select_rows(&self.images, ids, self.len(), "tensor source", device)?;
         let y = self.targets.select(&index)?.to_device(device)?;
         Ok((x, y))
     }
