@@ -30,19 +30,19 @@ pub fn parse_archs(names: &[String], width: usize, depth: usize) -> Result<Vec<A
 }
 
 /// The evaluation protocol with the given networks, runs and epochs (DSA per sample on
-/// training batches, the dataset's standard one for images of `channels` channels).
+/// training batches, the standard one of the dataset named `dataset`).
 pub fn eval_config(
     archs: Vec<ArchConfig>,
     runs: usize,
     epochs: usize,
-    channels: usize,
+    dataset: &str,
 ) -> EvalConfig {
     EvalConfig {
         architectures: archs,
         runs,
         train: TrainConfig {
             epochs,
-            augment: Some(dataset_dsa(channels)),
+            augment: Some(dataset_dsa(dataset)),
             ..TrainConfig::default()
         },
         ..EvalConfig::default()

@@ -280,16 +280,22 @@ impl Mtt {
             Some(c) => Some(Dsa::new(c.clone(), shape)?),
             None => None,
         };
+        // As the reference (`distill.py`): the student cycles through a permutation of the set in
+        // chunks of `batch_syn`, so every image is visited once per pass; a new permutation when
+        // the chunks run out, the chunks taken from the end (the last may be smaller).
+        let mut chunks: Vec<Vec<u32>> = Vec::new();
         let steps = (0..self.config.syn_steps)
             .map(|_| {
-                let ids: Vec<u32> = rng
-                    .choose_indices(n, batch)
-                    .into_iter()
-                    .map(|i| i as u32)
-                    .collect();
-                let transform = dsa.as_ref().map(|d| d.sample(batch, rng));
+                if chunks.is_empty() {
+                    let mut perm: Vec<u32> = (0..n as u32).collect();
+                    rng.shuffle(&mut perm);
+                    chunks = perm.chunks(batch).map(<[u32]>::to_vec).collect();
+                }
+                let ids = chunks.pop().expect("a chunk of a non-empty permutation");
+                let len = ids.len();
+                let transform = dsa.as_ref().map(|d| d.sample(len, rng));
                 Ok(StudentStep {
-                    ids: Tensor::from_vec(ids, batch, device)?,
+                    ids: Tensor::from_vec(ids, len, device)?,
                     transform,
                 })
             })

@@ -37,17 +37,20 @@ fn ipc10_with_a_bounded_student_batch_updates_only_drawn_images() -> Result<()> 
     let mut mtt = Mtt::new(config, trajectories)?;
     let before = syn.images.as_tensor().flatten_from(1)?.to_vec2::<f64>()?;
     // The draws `step` makes, replayed from a copy of the stream in the order `Mtt::step` makes
-    // them: the student network's fork, the expert, the start epoch, then per student step
-    // `batch` distinct indices (no DSA, so no transform draws in between). Each step draws
-    // independently (not a pass over a permutation), so images may repeat or be left out.
+    // them: the student network's fork, the expert, the start epoch, then one permutation of the
+    // set cut into chunks of `batch`, taken from the end, one per student step (no DSA, so no
+    // transform draws in between), as the reference's `indices_chunks`.
     let mut replay = rng.clone();
     let _student = replay.fork();
     let _expert = replay.below(1);
     let _start_epoch = replay.below(1);
+    let mut perm: Vec<usize> = (0..classes * ipc).collect();
+    replay.shuffle(&mut perm);
+    let mut chunks: Vec<Vec<usize>> = perm.chunks(batch).map(<[usize]>::to_vec).collect();
     let mut drawn = vec![false; classes * ipc];
     for _ in 0..steps {
-        let ids = replay.choose_indices(classes * ipc, batch);
-        assert_eq!(ids.len(), batch);
+        let ids = chunks.pop().unwrap();
+        assert!(!ids.is_empty() && ids.len() <= batch);
         for i in ids {
             drawn[i] = true;
         }
@@ -69,5 +72,45 @@ fn ipc10_with_a_bounded_student_batch_updates_only_drawn_images() -> Result<()> 
     );
     // The stream advanced exactly as replayed: the next draw agrees.
     assert_eq!(rng.next_u64(), replay.next_u64());
+    Ok(())
+}
+
+/// The reference's student batches: one pass over a permutation visits every image exactly once
+/// (7 steps of 3 over 20 images: six chunks of 3 and a last of 2), and the next pass starts a new
+/// permutation. Independent draws per step would repeat images and leave others out.
+#[test]
+fn a_pass_of_student_steps_visits_every_image_once() -> Result<()> {
+    let (classes, ipc, batch) = (2, 10, 3);
+    let sampler = tiny_sampler(classes, 12, 5)?;
+    let mut rng = TrustRng::new(3);
+    let mut syn = SyntheticSet::from_real(&sampler, ipc, &mut rng)?;
+    syn.images = candle_core::Var::from_tensor(&syn.images.as_tensor().to_dtype(DType::F64)?)?;
+    let shape = sampler.dataset().shape();
+    let start = Network::flatten(&tiny_net(shape, classes, &mut rng)?.detached_params())?;
+    let target = Network::flatten(&tiny_net(shape, classes, &mut rng)?.detached_params())?;
+    let trajectories = Trajectories {
+        experts: vec![vec![start, target]],
+    };
+    // Seven steps cover the 20 images once; every image then moves.
+    let config = MttConfig {
+        arch: tiny_arch(),
+        syn_steps: 7,
+        expert_epochs: 1,
+        max_start_epoch: 1,
+        batch_syn: Some(batch),
+        dsa: None,
+        ..MttConfig::default()
+    };
+    let mut mtt = Mtt::new(config, trajectories)?;
+    let before = syn.images.as_tensor().flatten_from(1)?.to_vec2::<f64>()?;
+    let ctx = DistillContext {
+        real: &sampler,
+        iteration: 0,
+        progress: &Silent,
+    };
+    mtt.step(&mut syn, &ctx, &mut rng)?;
+    let after = syn.images.as_tensor().flatten_from(1)?.to_vec2::<f64>()?;
+    let moved = before.iter().zip(&after).filter(|(b, a)| b != a).count();
+    assert_eq!(moved, classes * ipc, "one pass must visit every image");
     Ok(())
 }

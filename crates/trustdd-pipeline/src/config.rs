@@ -131,14 +131,14 @@ impl RunConfig {
         Ok(())
     }
 
-    /// This configuration with [`Augmentation::DatasetDefault`] applied for images of
-    /// `channels` channels, and TAD's minimum trusted samples per class raised to the IPC (the
-    /// initial set is drawn from trusted images): the effective configuration, which a run
-    /// records in its report.
-    pub fn resolved(&self, channels: usize) -> RunConfig {
+    /// This configuration with [`Augmentation::DatasetDefault`] applied for the dataset named
+    /// `dataset` (the loaded data's [`ImageDataset::name`](trustdd_core::ImageDataset::name)),
+    /// and TAD's minimum trusted samples per class raised to the IPC (the initial set is drawn
+    /// from trusted images): the effective configuration, which a run records in its report.
+    pub fn resolved(&self, dataset: &str) -> RunConfig {
         let mut c = self.clone();
         if c.augmentation == Augmentation::DatasetDefault {
-            let standard = dataset_dsa(channels);
+            let standard = dataset_dsa(dataset);
             let set = |d: &mut Option<DsaConfig>| {
                 if d.is_some() {
                     *d = Some(standard.clone());
@@ -173,10 +173,12 @@ impl RunConfig {
     }
 }
 
-/// The standard DSA of a dataset: no flip for one-channel images (digits, garments), where a
-/// mirrored image is another symbol, as the reference code does for MNIST-like sets.
-pub fn dataset_dsa(channels: usize) -> DsaConfig {
-    if channels == 1 {
+/// The standard DSA of the dataset named `dataset`: without flip for digits (MNIST and its
+/// subsets such as `mnist-10k`, SVHN), where a mirrored digit is another symbol, as the
+/// reference drops it for MNIST and SVHN only; the full strategy (flip included) for every
+/// other dataset, Fashion-MNIST and KMNIST included.
+pub fn dataset_dsa(dataset: &str) -> DsaConfig {
+    if dataset.starts_with("mnist") || dataset == "svhn" {
         DsaConfig::digits()
     } else {
         DsaConfig::default()
@@ -188,7 +190,8 @@ pub fn dataset_dsa(channels: usize) -> DsaConfig {
 #[serde(rename_all = "snake_case")]
 pub enum Augmentation {
     /// Every DSA setting that is on (objective, experts, TAD's proxy, evaluation) becomes the
-    /// dataset's standard one ([`dataset_dsa`]); settings that are off stay off.
+    /// dataset's standard one ([`dataset_dsa`]: no flip for digits); settings that are off stay
+    /// off.
     DatasetDefault,
     /// Every DSA setting as written.
     AsConfigured,

@@ -165,7 +165,7 @@ impl Pipeline {
         created: &mut CreatedDirs,
     ) -> Result<RunReport> {
         let start = Instant::now();
-        let config = self.config.resolved(train.shape().channels);
+        let config = self.config.resolved(train.name());
         let device = select_device(&config.device)?;
         let clean = Arc::new(train.clone());
         let (noisy, noise) = match self.noise_model(&config, &train)? {

@@ -111,7 +111,7 @@ fn the_effective_config_follows_the_dataset() {
         ipc: 50,
         ..RunConfig::default()
     };
-    let grey = c.resolved(1);
+    let grey = c.resolved("mnist");
     assert_eq!(grey.augmentation, Augmentation::AsConfigured);
     assert_eq!(grey.eval.train.augment, Some(DsaConfig::digits()));
     let ObjectiveConfig::Dm(dm) = &grey.objective else {
@@ -123,13 +123,25 @@ fn the_effective_config_follows_the_dataset() {
     };
     assert_eq!(t.proxy.augment, Some(DsaConfig::digits()));
     assert_eq!(t.min_trusted_per_class, 50, "raised to the IPC");
-    let colour = c.resolved(3);
+    let colour = c.resolved("cifar10");
     assert_eq!(colour.eval.train.augment, Some(DsaConfig::default()));
+    // Flip is dropped for digits only, as the reference: Fashion-MNIST (one channel too) and
+    // KMNIST keep it, SVHN (three channels) loses it.
+    for (name, flip) in [
+        ("fashion-mnist", true),
+        ("kmnist", true),
+        ("svhn", false),
+        ("mnist-10k", false),
+    ] {
+        let strategy = c.resolved(name).eval.train.augment.unwrap().strategy;
+        let has = strategy.contains(&trustdd_train::dsa::DsaGroup::Flip);
+        assert_eq!(has, flip, "{name}");
+    }
     // Written as configured: nothing changes but the TAD minimum.
     let mut fixed = c.clone();
     fixed.augmentation = Augmentation::AsConfigured;
     fixed.eval.train.augment = None;
-    assert_eq!(fixed.resolved(1).eval.train.augment, None);
+    assert_eq!(fixed.resolved("mnist").eval.train.augment, None);
     // Resolving twice changes nothing more.
-    assert_eq!(grey.resolved(1), grey);
+    assert_eq!(grey.resolved("mnist"), grey);
 }

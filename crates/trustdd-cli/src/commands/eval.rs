@@ -76,7 +76,7 @@ impl EvalOptions {
             parse_archs(&self.archs, self.width, self.depth)?,
             self.runs,
             self.epochs,
-            meta.shape.channels,
+            test.name(),
         );
         if let Some(lr) = self.lr.or(meta.eval_lr) {
             eval.train.lr = lr;

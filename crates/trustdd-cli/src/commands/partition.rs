@@ -25,8 +25,8 @@ pub struct PartitionArgs {
     /// Outer rounds (the first includes the proxy's warm-up).
     #[arg(long, default_value_t = 3)]
     rounds: usize,
-    /// A TOML file with TAD settings (`trustdd_trust::TadConfig`; default: its defaults, no
-    /// flips for one-channel images).
+    /// A TOML file with TAD settings (`trustdd_trust::TadConfig`; default: its defaults with the
+    /// dataset's DSA, no flip for digits).
     #[arg(long)]
     config: Option<PathBuf>,
     /// Seed of the noise and of the partitioner.
@@ -51,9 +51,9 @@ pub fn run(args: &PartitionArgs, quiet: bool) -> Result<()> {
     };
     let device = select_device(&args.device)?;
     let (train, _test) = args.data.load()?;
-    let config = if args.config.is_none() && train.shape().channels == 1 {
+    let config = if args.config.is_none() {
         let mut c = config;
-        c.proxy.augment = Some(trustdd_train::dsa::DsaConfig::digits());
+        c.proxy.augment = Some(trustdd_pipeline::dataset_dsa(train.name()));
         c
     } else {
         config

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::time::Instant;
 use trustdd_core::{select_device, TrustRng};
 use trustdd_nn::{ArchConfig, ConvNetConfig, Network};
-use trustdd_train::{accuracy, dsa::DsaConfig, train, TrainConfig};
+use trustdd_train::{accuracy, train, TrainConfig};
 
 /// Options of `trustdd train`.
 #[derive(Debug, Args)]
@@ -55,7 +55,9 @@ pub fn run(args: &TrainArgs, quiet: bool) -> Result<()> {
         epochs: args.epochs,
         batch_size: args.batch_size,
         lr: args.lr,
-        augment: args.augment.then(DsaConfig::digits),
+        augment: args
+            .augment
+            .then(|| trustdd_pipeline::dataset_dsa(train_set.name())),
         ..TrainConfig::default()
     };
     let mut rng = TrustRng::new(args.seed);

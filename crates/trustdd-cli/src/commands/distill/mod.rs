@@ -29,7 +29,7 @@ pub fn run(args: &DistillArgs, quiet: bool) -> Result<()> {
     let pipeline = config.build()?;
     let (train, test) = config.data.load()?;
     if args.print_config() {
-        let effective = config.resolved(train.shape().channels);
+        let effective = config.resolved(train.name());
         let text = toml::to_string(&effective).context("writing the configuration as TOML")?;
         std::io::stdout().lock().write_all(text.as_bytes())?;
         return Ok(());
