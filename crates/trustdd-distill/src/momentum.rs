@@ -61,6 +61,11 @@ impl MomentumSgd {
     pub fn lr(&self) -> f64 {
         self.lr
     }
+
+    /// The momentum factor.
+    pub fn momentum(&self) -> f64 {
+        self.momentum
+    }
 }
 
 #[cfg(test)]

@@ -37,10 +37,12 @@ pub struct MttConfig {
     pub lr_lr: f64,
     /// Initial α (default 0.01, the experts' rate).
     pub lr_init: f64,
-    /// Momentum of the image, α and label optimisers (default 0.5).
+    /// Momentum of the image and α optimisers (default 0.5).
     pub momentum: f64,
     /// Learning rate of soft labels when they are learnt (default 2.0, DATM's CIFAR setting).
     pub lr_labels: f64,
+    /// Momentum of the soft-label optimiser (default 0.9, DATM's `Momentum_y`).
+    pub label_momentum: f64,
     /// Per-sample DSA on each student batch (default on); `None` disables it.
     pub dsa: Option<DsaConfig>,
 }
@@ -58,6 +60,7 @@ impl Default for MttConfig {
             lr_init: 0.01,
             momentum: 0.5,
             lr_labels: 2.0,
+            label_momentum: 0.9,
             dsa: Some(DsaConfig::default()),
         }
     }
@@ -87,6 +90,13 @@ impl MttConfig {
             if v == 0 {
                 return Err(trustdd_core::Error::invalid(name, 0, "at least 1"));
             }
+        }
+        if !(0.0..1.0).contains(&self.label_momentum) {
+            return Err(trustdd_core::Error::invalid(
+                "mtt label_momentum",
+                self.label_momentum,
+                "a number in [0, 1)",
+            ));
         }
         if self.batch_syn == Some(0) {
             return Err(trustdd_core::Error::invalid(
@@ -220,7 +230,7 @@ impl Mtt {
             lr: Var::from_tensor(&Tensor::new(config.lr_init, &device)?.to_dtype(dtype)?)?,
             image_opt: MomentumSgd::new(config.lr_img, config.momentum),
             lr_opt: MomentumSgd::new(config.lr_lr, config.momentum),
-            label_opt: MomentumSgd::new(config.lr_labels, config.momentum),
+            label_opt: MomentumSgd::new(config.lr_labels, config.label_momentum),
             config,
             trajectories,
         })
@@ -235,21 +245,55 @@ impl Mtt {
             .to_scalar::<f64>()?)
     }
 
-    /// Replaces hard labels by learnable logits: the last epoch of expert 0 applied to the
-    /// current images (DATM's initialisation).
+    /// Replaces hard labels by learnable logits as DATM initialises them: for each image, the
+    /// mean logits of the experts (their last epoch) that classify it correctly. An image no
+    /// expert classifies correctly gets the mean over all experts (DATM would divide by zero).
     ///
     /// # Errors
-    /// Network errors.
+    /// An invalid-parameter error unless the labels are hard; network errors.
     pub fn init_soft_labels(&self, syn: &mut SyntheticSet, net: &Network) -> Result<()> {
-        let last = self.trajectories.experts[0]
-            .last()
-            .expect("checked non-empty");
-        let logits = net.forward_with(
-            &net.unflatten(last)?,
-            &syn.images.as_tensor().detach(),
-            false,
-        )?;
-        syn.labels = SyntheticLabels::Soft(Var::from_tensor(&logits.detach())?);
+        let SyntheticLabels::Hard(labels) = &syn.labels else {
+            return Err(trustdd_core::Error::invalid(
+                "mtt soft-label initialisation",
+                "soft labels",
+                "hard class labels to start from",
+            ));
+        };
+        let images = syn.images.as_tensor().detach();
+        let (n, k) = (labels.len(), syn.num_classes);
+        let (mut correct_sum, mut all_sum) = (vec![0f64; n * k], vec![0f64; n * k]);
+        let mut correct_count = vec![0usize; n];
+        for expert in &self.trajectories.experts {
+            let last = expert.last().expect("checked non-empty");
+            let logits = net
+                .forward_with(&net.unflatten(last)?, &images, false)?
+                .to_dtype(DType::F64)?
+                .to_vec2::<f64>()?;
+            for (i, (row, &label)) in logits.iter().zip(labels).enumerate() {
+                let predicted = row
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map_or(0, |(c, _)| c);
+                let right = predicted == label as usize;
+                correct_count[i] += usize::from(right);
+                for (c, &z) in row.iter().enumerate() {
+                    all_sum[i * k + c] += z;
+                    if right {
+                        correct_sum[i * k + c] += z;
+                    }
+                }
+            }
+        }
+        let experts = self.trajectories.experts.len() as f64;
+        let mean: Vec<f64> = (0..n * k)
+            .map(|j| match correct_count[j / k] {
+                0 => all_sum[j] / experts,
+                m => correct_sum[j] / m as f64,
+            })
+            .collect();
+        let logits = Tensor::from_vec(mean, (n, k), images.device())?.to_dtype(images.dtype())?;
+        syn.labels = SyntheticLabels::Soft(Var::from_tensor(&logits)?);
         Ok(())
     }
 
@@ -375,5 +419,49 @@ impl DistillObjective for Mtt {
         self.label_opt
             .set_buffer(take_buffer(state, "label_momentum", &STATE, "mtt")?);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn soft_labels_have_datms_momentum_and_images_keep_the_reference_one() {
+        let arch = ArchConfig::Mlp { hidden: vec![] };
+        let net = Network::new(
+            &arch,
+            trustdd_core::ImageShape::new(1, 2, 2),
+            2,
+            DType::F32,
+            &candle_core::Device::Cpu,
+            &mut TrustRng::new(0),
+        )
+        .unwrap();
+        let flat = Network::flatten(&net.detached_params()).unwrap();
+        let trajectories = Trajectories {
+            experts: vec![vec![flat.clone(), flat.clone(), flat]],
+        };
+        let config = MttConfig {
+            arch,
+            syn_steps: 1,
+            expert_epochs: 1,
+            max_start_epoch: 1,
+            dsa: None,
+            ..MttConfig::default()
+        };
+        let mtt = Mtt::new(config, trajectories).unwrap();
+        assert_eq!(mtt.label_opt.momentum(), 0.9);
+        assert_eq!(mtt.image_opt.momentum(), 0.5);
+        assert_eq!(mtt.lr_opt.momentum(), 0.5);
+        let bad = MttConfig {
+            label_momentum: 1.0,
+            ..MttConfig::default()
+        };
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("label_momentum"));
     }
 }
