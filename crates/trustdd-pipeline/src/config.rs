@@ -49,6 +49,11 @@ pub struct RunConfig {
     /// Whether DSA settings follow the dataset ([`Augmentation::DatasetDefault`]) or are taken
     /// as written.
     pub augmentation: Augmentation,
+    /// ZCA-whiten the data (fitted on the raw training images with ε = 0.1, as the MTT reference
+    /// does for CIFAR-10/100 and Tiny ImageNet with `--zca`; [`trustdd_data::fit_zca`]): every
+    /// objective, MTT's experts and students, evaluation and OOD sets then see whitened images,
+    /// and PNG grids undo it. Default off, as DC, DSA and DM.
+    pub zca: bool,
     /// Write a checkpoint every this many iterations (0: never); a rerun resumes from it.
     pub checkpoint_every: usize,
     /// Seed of every random choice.
@@ -100,6 +105,7 @@ impl Default for RunConfig {
             baseline: false,
             outliers: OutlierConfig::default(),
             augmentation: Augmentation::DatasetDefault,
+            zca: false,
             checkpoint_every: 0,
             seed: 0,
             streams: Streams::default(),

@@ -21,7 +21,7 @@ use trustdd_core::{
     ImageDataset, NoiseModel, PartitionContext, PartitionRound, Progress, RealSampler, Result,
     SyntheticSet, TrustPartitioner, TrustRng,
 };
-use trustdd_data::{embedded_mnist, DatasetName, Split};
+use trustdd_data::{embedded_mnist, fit_zca, DatasetName, Split, DEFAULT_ZCA_EPSILON};
 use trustdd_distill::{
     config_hash, evaluate_set, save_png_grid, save_set, save_trajectories, train_experts,
     CheckpointSpec, Companion, DistillReport, Dm, Driver, DriverConfig, GradientMatching,
@@ -167,6 +167,15 @@ impl Pipeline {
         let start = Instant::now();
         let config = self.config.resolved(train.name());
         let device = select_device(&config.device)?;
+        let (train, test) = if config.zca {
+            let whitening = fit_zca(&train, DEFAULT_ZCA_EPSILON)?;
+            (
+                train.with_preprocess(whitening.clone())?,
+                test.with_preprocess(whitening)?,
+            )
+        } else {
+            (train, test)
+        };
         let clean = Arc::new(train.clone());
         let (noisy, noise) = match self.noise_model(&config, &train)? {
             Some(model) => {

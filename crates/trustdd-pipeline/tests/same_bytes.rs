@@ -117,3 +117,25 @@ fn a_joint_run_resumed_from_its_checkpoint_writes_the_sets_of_an_uninterrupted_o
         );
     }
 }
+
+#[test]
+fn a_zca_run_whitens_with_the_reference_fit_and_records_it() {
+    let mut config = tiny_run();
+    config.compare = false;
+    config.zca = true;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("run");
+    let files = run_into(&config, &dir);
+    let (_, meta) = trustdd_distill::load_set(
+        &dir.join("synthetic.safetensors"),
+        &candle_core::Device::Cpu,
+    )
+    .unwrap();
+    let trustdd_core::Preprocess::Zca(norm, zca) = &meta.preprocess else {
+        panic!("a whitened set: {:?}", meta.preprocess)
+    };
+    assert_eq!(norm, &trustdd_core::Normalization::identity(1));
+    assert_eq!(zca.epsilon, 0.1);
+    assert_eq!(zca.mean.len(), 28 * 28);
+    assert!(files.contains_key("synthetic.png"));
+}

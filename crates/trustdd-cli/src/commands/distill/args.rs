@@ -26,6 +26,9 @@ pub struct DistillArgs {
     /// is TOML: numbers, true/false, "strings", [lists], {tables}); applied after the other flags.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
+    /// ZCA-whiten the data (raw pixels, ε 0.1, as the MTT reference's --zca).
+    #[arg(long)]
+    zca: Option<bool>,
     /// Dataset: embedded (10k MNIST digits compiled into the program), mnist, fashion-mnist,
     /// kmnist, cifar10, cifar100, tiny-imagenet, folder:<path>.
     #[arg(long)]
@@ -189,7 +192,7 @@ impl DistillArgs {
             dataset => data.dataset, train_limit => data.train_limit, ipc => ipc,
             iterations => iterations, seed => seed, device => device, eval_every => eval_every,
             eval_runs => eval.runs, eval_epochs => eval.train.epochs, baseline => baseline,
-            checkpoint_every => checkpoint_every, trust_refresh => trust.refresh,
+            checkpoint_every => checkpoint_every, trust_refresh => trust.refresh, zca => zca,
             trust_warmup_rounds => trust.warmup_rounds, compare => compare,
             trust_refresh_epochs => trust.refresh_epochs, ood_lambda => outliers.lambda,
             ood_sets => outliers.ood_sets,
