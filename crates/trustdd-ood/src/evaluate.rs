@@ -148,6 +148,8 @@ pub fn evaluate_ood(
         }
     };
     let eval = &config.eval;
+    // The reference's schedule, as `evaluate_synthetic`: E + 1 passes, the decay after E/2 + 1.
+    let schedule = eval.train.reference_evaluation();
     let total = (eval.architectures.len() * eval.runs) as u64;
     let mut done = 0;
     let batch = eval.test_batch_size;
@@ -172,7 +174,7 @@ pub fn evaluate_ood(
             train(
                 &mut net,
                 source.as_ref(),
-                &eval.train,
+                &schedule,
                 &mut rng,
                 device,
                 progress,

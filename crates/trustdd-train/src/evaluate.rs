@@ -141,8 +141,9 @@ pub fn evaluation_network(
 }
 
 /// Trains `config.runs` fresh networks of each architecture on `images` (`N×C×H×W`, network-input
-/// space) with `targets`, and reports the FINAL-epoch accuracy on `test` (no checkpoint is ever
-/// selected on the test set).
+/// space) with `targets` on the reference's schedule ([`TrainConfig::reference_evaluation`]:
+/// `epochs + 1` passes, the decay after pass `epochs/2 + 1`), and reports the FINAL-epoch
+/// accuracy on `test` (no checkpoint is ever selected on the test set).
 ///
 /// Run `r` draws everything (network init, batches, DSA) from `TrustRng::for_item(seed, r)`, so
 /// the same run index gives every architecture the same stream. Emits
@@ -171,6 +172,8 @@ pub fn evaluate_synthetic(
             crate::TrainSource::image_shape(&source),
         ));
     }
+    // The reference's schedule: E + 1 passes, the decay after pass E/2 + 1.
+    let schedule = config.train.reference_evaluation();
     let total = (config.architectures.len() * config.runs) as u64;
     let mut done = 0;
     let mut report = EvalReport {
@@ -183,7 +186,7 @@ pub fn evaluate_synthetic(
             let (mut net, mut rng) =
                 evaluation_network(arch, shape, test.num_classes(), seed, run, device)?;
             name = net.arch().name();
-            train(&mut net, &source, &config.train, &mut rng, device, progress)?;
+            train(&mut net, &source, &schedule, &mut rng, device, progress)?;
             let acc = accuracy(&net, test, config.test_batch_size, device)?;
             accuracies.push(acc);
             done += 1;

@@ -46,6 +46,25 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// The schedule the reference's `evaluate_synset` runs for `epochs = E`: `E + 1` passes
+    /// (`range(Epoch + 1)`), the rate decayed after pass `E/2 + 1` (`lr_schedule = [Epoch//2+1]`),
+    /// i.e. before pass `E/2 + 2`. An explicit `lr_decay_epochs` is kept as given.
+    pub fn reference_evaluation(&self) -> TrainConfig {
+        TrainConfig {
+            epochs: self.epochs + 1,
+            // For E ≤ 2 the reference's decay falls after the last pass: none.
+            lr_decay_epochs: Some(self.lr_decay_epochs.clone().unwrap_or_else(|| {
+                let at = self.epochs / 2 + 2;
+                if at <= self.epochs {
+                    vec![at]
+                } else {
+                    Vec::new()
+                }
+            })),
+            ..self.clone()
+        }
+    }
+
     /// The decay epochs in effect (resolving the `None` default).
     pub fn decay_epochs(&self) -> Vec<usize> {
         match &self.lr_decay_epochs {

@@ -282,7 +282,8 @@ fn evaluation_protocol_reports_every_run_deterministically() {
     let evaluate: Vec<_> = events.iter().filter(|e| e.0 == "evaluate").collect();
     assert_eq!(evaluate.len(), 4);
     assert_eq!(*evaluate[3], ("evaluate".to_string(), 4, 4));
-    assert_eq!(events.iter().filter(|e| e.0 == "train").count(), 4 * 10);
+    // 10 epochs on the reference schedule: 11 passes per run.
+    assert_eq!(events.iter().filter(|e| e.0 == "train").count(), 4 * 11);
     let again = evaluate_synthetic(
         &images,
         &targets,
@@ -305,4 +306,61 @@ fn evaluation_protocol_reports_every_run_deterministically() {
         &Silent
     )
     .is_err());
+}
+
+/// The reference's `evaluate_synset` for `epoch_eval_train = E`: `E + 1` passes and the decay
+/// after pass `E/2 + 1`, which evaluation now follows (it used to run `E` passes with the decay
+/// before pass `E/2`).
+#[test]
+fn evaluation_runs_the_reference_schedule() {
+    let c = TrainConfig {
+        epochs: 300,
+        ..TrainConfig::default()
+    };
+    let r = c.reference_evaluation();
+    assert_eq!(r.epochs, 301);
+    assert_eq!(r.decay_epochs(), vec![152]);
+    let explicit = TrainConfig {
+        epochs: 10,
+        lr_decay_epochs: Some(vec![3]),
+        ..TrainConfig::default()
+    };
+    assert_eq!(explicit.reference_evaluation().decay_epochs(), vec![3]);
+    // E = 2: range(3) with the decay after pass 2, the last: no decay.
+    let short = TrainConfig {
+        epochs: 2,
+        ..TrainConfig::default()
+    };
+    assert!(short.reference_evaluation().decay_epochs().is_empty());
+    // Through evaluate_synthetic: the "train" events count E + 1 passes.
+    let train_set = halves(16, 1);
+    let test_set = halves(8, 2);
+    let ids: Vec<usize> = (0..train_set.len()).collect();
+    let images = train_set.batch(&ids, &Device::Cpu).unwrap();
+    let targets = Targets::hard(train_set.labels(), &Device::Cpu).unwrap();
+    let config = EvalConfig {
+        architectures: vec![ArchConfig::Mlp { hidden: vec![] }],
+        runs: 1,
+        train: quick(4, None),
+        ..EvalConfig::default()
+    };
+    let passes = Arc::new(Mutex::new(Vec::new()));
+    let seen = passes.clone();
+    let progress = move |e: ProgressEvent<'_>| {
+        if e.stage == "train" {
+            seen.lock().unwrap().push((e.done, e.total));
+        }
+    };
+    evaluate_synthetic(
+        &images,
+        &targets,
+        &test_set,
+        &config,
+        0,
+        &Device::Cpu,
+        &progress,
+    )
+    .unwrap();
+    let passes = passes.lock().unwrap();
+    assert_eq!(passes.last(), Some(&(5, 5)));
 }
