@@ -49,6 +49,14 @@ pub struct RunConfig {
     /// Whether DSA settings follow the dataset ([`Augmentation::DatasetDefault`]) or are taken
     /// as written.
     pub augmentation: Augmentation,
+    /// The evaluation's augmentation protocol: `dsa` (per-sample DSA, the DSA/DM/MTT
+    /// references) or `dc` (no augmentation, DC's `get_daparam` for ConvNet on every dataset but
+    /// MNIST, whose crop/scale/rotate augmentation is not implemented here and is refused).
+    pub eval_protocol: EvalProtocol,
+    /// The DSA groups, as the references' `--dsa_strategy` (for example
+    /// `"color_crop_cutout_flip_scale_rotate"`), used for every DSA setting that is on when
+    /// `augmentation` is the dataset default (`None`: the dataset's standard, [`dataset_dsa`]).
+    pub dsa_strategy: Option<String>,
     /// ZCA-whiten the data (fitted on the raw training images with ε = 0.1, as the MTT reference
     /// does for CIFAR-10/100 and Tiny ImageNet with `--zca`; [`trustdd_data::fit_zca`]): every
     /// objective, MTT's experts and students, evaluation and OOD sets then see whitened images,
@@ -106,6 +114,8 @@ impl Default for RunConfig {
             outliers: OutlierConfig::default(),
             augmentation: Augmentation::DatasetDefault,
             zca: false,
+            eval_protocol: EvalProtocol::Dsa,
+            dsa_strategy: None,
             checkpoint_every: 0,
             seed: 0,
             streams: Streams::default(),
@@ -134,6 +144,9 @@ impl RunConfig {
         self.trust.validate()?;
         self.eval.validate()?;
         self.outliers.validate(&self.objective)?;
+        if let Some(strategy) = &self.dsa_strategy {
+            DsaConfig::from_strategy(strategy)?;
+        }
         Ok(())
     }
 
@@ -144,7 +157,11 @@ impl RunConfig {
     pub fn resolved(&self, dataset: &str) -> RunConfig {
         let mut c = self.clone();
         if c.augmentation == Augmentation::DatasetDefault {
-            let standard = dataset_dsa(dataset);
+            let standard = match &c.dsa_strategy {
+                // Checked by `validate`; an invalid one leaves the dataset's standard.
+                Some(s) => DsaConfig::from_strategy(s).unwrap_or_else(|_| dataset_dsa(dataset)),
+                None => dataset_dsa(dataset),
+            };
             let set = |d: &mut Option<DsaConfig>| {
                 if d.is_some() {
                     *d = Some(standard.clone());
@@ -175,6 +192,9 @@ impl RunConfig {
         if let PartitionerConfig::Tad(t) = &mut c.partitioner {
             t.min_trusted_per_class = t.min_trusted_per_class.max(c.ipc);
         }
+        if c.eval_protocol == EvalProtocol::Dc {
+            c.eval.train.augment = None;
+        }
         c
     }
 }
@@ -201,6 +221,16 @@ pub enum Augmentation {
     DatasetDefault,
     /// Every DSA setting as written.
     AsConfigured,
+}
+
+/// The evaluation's augmentation protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvalProtocol {
+    /// Per-sample DSA on the training batches (DSA, DM, MTT references).
+    Dsa,
+    /// DC's protocol: no augmentation (DC's `get_daparam` for ConvNet, except MNIST).
+    Dc,
 }
 
 /// How the synthetic set starts.

@@ -31,7 +31,7 @@ mod trust_aware;
 mod trusted_experts;
 
 pub use config::{
-    dataset_dsa, main_job_convnet, Augmentation, Init, MttRunConfig, ObjectiveConfig,
+    dataset_dsa, main_job_convnet, Augmentation, EvalProtocol, Init, MttRunConfig, ObjectiveConfig,
     OutlierConfig, OutlierSource, PartitionerConfig, RunConfig, Streams, TrustSchedule,
 };
 pub use created_dirs::CreatedDirs;

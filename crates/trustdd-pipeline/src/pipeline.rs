@@ -2,7 +2,9 @@
 //! run: noise, trust partitioning, distillation (with comparison runs), outlier distillation,
 //! evaluation, files.
 
-use crate::config::{Init, ObjectiveConfig, OutlierSource, PartitionerConfig, RunConfig};
+use crate::config::{
+    EvalProtocol, Init, ObjectiveConfig, OutlierSource, PartitionerConfig, RunConfig,
+};
 use crate::created_dirs::CreatedDirs;
 use crate::data::load_dataset;
 use crate::joint::{JointInner, JointOutliers};
@@ -166,6 +168,13 @@ impl Pipeline {
     ) -> Result<RunReport> {
         let start = Instant::now();
         let config = self.config.resolved(train.name());
+        if config.eval_protocol == EvalProtocol::Dc && train.name().starts_with("mnist") {
+            return Err(Error::invalid(
+                "eval_protocol",
+                "dc on MNIST",
+                "dsa: DC's MNIST augmentation (crop, scale, rotate) is not implemented",
+            ));
+        }
         let device = select_device(&config.device)?;
         let (train, test) = if config.zca {
             let whitening = fit_zca(&train, DEFAULT_ZCA_EPSILON)?;

@@ -145,3 +145,45 @@ fn the_effective_config_follows_the_dataset() {
     // Resolving twice changes nothing more.
     assert_eq!(grey.resolved("mnist"), grey);
 }
+
+#[test]
+fn the_dc_protocol_and_a_dsa_strategy_are_selectable() {
+    use trustdd_pipeline::EvalProtocol;
+    use trustdd_train::dsa::DsaGroup;
+    let c = RunConfig {
+        eval_protocol: EvalProtocol::Dc,
+        ..RunConfig::default()
+    };
+    // DC's protocol: no augmentation in evaluation (the objective keeps its own).
+    let r = c.resolved("fashion-mnist");
+    assert_eq!(r.eval.train.augment, None);
+    let ObjectiveConfig::Dm(dm) = &r.objective else {
+        panic!("dm")
+    };
+    assert!(dm.dsa.is_some());
+    // The references' strategy string, for every DSA setting that is on.
+    let c = RunConfig {
+        dsa_strategy: Some("crop_flip".into()),
+        ..RunConfig::default()
+    };
+    let r = c.resolved("mnist");
+    let strategy = r.eval.train.augment.unwrap().strategy;
+    assert_eq!(strategy, vec![DsaGroup::Crop, DsaGroup::Flip]);
+    let bad = RunConfig {
+        dsa_strategy: Some("crop_twirl".into()),
+        ..RunConfig::default()
+    };
+    assert!(bad.build().err().unwrap().to_string().contains("twirl"));
+    // DC's MNIST augmentation is not implemented: refused, not silently replaced.
+    let mnist = RunConfig {
+        eval_protocol: EvalProtocol::Dc,
+        ..RunConfig::default()
+    };
+    let e = mnist
+        .build()
+        .unwrap()
+        .run(&trustdd_core::Silent)
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("eval_protocol"), "{e}");
+}

@@ -26,6 +26,14 @@ pub struct DistillArgs {
     /// is TOML: numbers, true/false, "strings", [lists], {tables}); applied after the other flags.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
+    /// Evaluation protocol: dsa (per-sample DSA; default) or dc (no augmentation, DC's protocol
+    /// except MNIST).
+    #[arg(long)]
+    eval_protocol: Option<String>,
+    /// DSA groups for every DSA setting, as the references' --dsa_strategy
+    /// (color_crop_cutout_flip_scale_rotate; default: the dataset's, no flip for digits).
+    #[arg(long)]
+    dsa_strategy: Option<String>,
     /// ZCA-whiten the data (raw pixels, ε 0.1, as the MTT reference's --zca).
     #[arg(long)]
     zca: Option<bool>,
@@ -208,6 +216,12 @@ impl DistillArgs {
         }
         if let Some(spec) = &self.noise {
             c.noise = NoiseConfig::parse(spec)?;
+        }
+        if let Some(protocol) = &self.eval_protocol {
+            c.eval_protocol = named("eval protocol", protocol)?;
+        }
+        if self.dsa_strategy.is_some() {
+            c.dsa_strategy = self.dsa_strategy.clone();
         }
         if let Some(init) = &self.init {
             c.init = named("init", init)?;
