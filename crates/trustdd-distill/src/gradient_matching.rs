@@ -141,6 +141,8 @@ impl GradientMatchingConfig {
 /// `D(∇θ CE(f(real), c), ∇θ CE(f(syn), c))` (see [`gradient_distance`]) for one class, with the
 /// real gradient detached and the synthetic one keeping its graph, so the result is
 /// differentiable in `syn`. `params` must be tracked tensors (for example [`Network::params`]).
+/// A network with batch norm is run in evaluation mode (its running statistics), as the
+/// reference matches after freezing them.
 ///
 /// Correct second-order gradients need [`second_order::run`].
 ///
@@ -191,8 +193,11 @@ fn match_gradients(
     syn: &Tensor,
     loss_of: &dyn Fn(&Tensor) -> Result<Tensor>,
 ) -> Result<Tensor> {
+    // A network with batch norm matches in evaluation mode, with the running statistics the
+    // step fixed from real images (the reference's "freeze the running mu and sigma").
+    let train = net.buffers().is_empty();
     let grads_of = |x: &Tensor| -> Result<Vec<Tensor>> {
-        let loss = loss_of(&net.forward_with(params, x, true)?)?;
+        let loss = loss_of(&net.forward_with(params, x, train)?)?;
         let store = loss.backward()?;
         params
             .iter()
@@ -233,6 +238,10 @@ fn target_rows(
         )?),
     })
 }
+
+/// Real images per class that fix the batch-norm statistics before each outer step (the
+/// reference's `BNSizePC`).
+pub const BN_IMAGES_PER_CLASS: usize = 16;
 
 /// The companion's name in errors.
 const COMPANION: &str = "gradient matching companion";
@@ -361,6 +370,19 @@ impl GradientMatching {
         };
         let (mut loss_sum, mut companion_sum) = (0.0, 0.0);
         for outer_step in 0..outer {
+            if !net.buffers().is_empty() {
+                // As the reference: batch-norm statistics from 16 real images per class, one
+                // forward pass in training mode, then matching in evaluation mode.
+                let parts = (0..syn.num_classes)
+                    .map(|c| {
+                        Ok(ctx
+                            .real
+                            .sample(c, BN_IMAGES_PER_CLASS, rng)?
+                            .to_dtype(dtype)?)
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                trustdd_nn::ops::fast_scope(|| net.forward(&Tensor::cat(&parts, 0)?, true))?;
+            }
             let batches = draw(ctx.real, syn.num_classes, rng)?;
             let (loss, grad) = self.match_set(&net, syn, &batches, self.targets, self.label())?;
             check_finite(loss, self.label(), ctx.iteration)?;

@@ -42,7 +42,7 @@ pub use experts::{
 };
 pub use gradient_matching::{
     matching_loss, uniform_matching_loss, GradientMatching, GradientMatchingConfig, MatchTargets,
-    LOOPS_BY_IPC,
+    BN_IMAGES_PER_CLASS, LOOPS_BY_IPC,
 };
 pub use momentum::MomentumSgd;
 pub use mtt::{trajectory_loss, Mtt, MttConfig, StudentLabels, StudentStep};
