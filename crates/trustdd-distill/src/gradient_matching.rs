@@ -141,8 +141,8 @@ impl GradientMatchingConfig {
 /// `D(∇θ CE(f(real), c), ∇θ CE(f(syn), c))` (see [`gradient_distance`]) for one class, with the
 /// real gradient detached and the synthetic one keeping its graph, so the result is
 /// differentiable in `syn`. `params` must be tracked tensors (for example [`Network::params`]).
-/// A network with batch norm is run in evaluation mode (its running statistics), as the
-/// reference matches after freezing them.
+/// The network runs in training mode (batch statistics for batch norm); the objective matches
+/// a batch-norm network in evaluation mode instead, as the reference.
 ///
 /// Correct second-order gradients need [`second_order::run`].
 ///
@@ -155,11 +155,23 @@ pub fn matching_loss(
     syn: &Tensor,
     class: usize,
 ) -> Result<Tensor> {
+    class_matching(net, params, real, syn, class, true)
+}
+
+/// [`matching_loss`] with the network in training (`train`) or evaluation mode.
+fn class_matching(
+    net: &Network,
+    params: &[Tensor],
+    real: &Tensor,
+    syn: &Tensor,
+    class: usize,
+    train: bool,
+) -> Result<Tensor> {
     let ce = |logits: &Tensor| -> Result<Tensor> {
         let labels = class_labels(class, logits.dim(0)?, logits.device())?;
         Targets::Hard(labels).loss(logits)
     };
-    match_gradients(net, params, real, syn, &ce)
+    match_gradients(net, params, real, syn, &ce, train)
 }
 
 /// `D(∇θ L_U(f(real)), ∇θ L_U(f(syn)))`: [`matching_loss`] with cross-entropy to the uniform
@@ -174,7 +186,7 @@ pub fn uniform_matching_loss(
     real: &Tensor,
     syn: &Tensor,
 ) -> Result<Tensor> {
-    match_gradients(net, params, real, syn, &uniform_cross_entropy)
+    match_gradients(net, params, real, syn, &uniform_cross_entropy, true)
 }
 
 /// Mean cross-entropy of `logits` (`N×K`) to the uniform distribution.
@@ -192,10 +204,8 @@ fn match_gradients(
     real: &Tensor,
     syn: &Tensor,
     loss_of: &dyn Fn(&Tensor) -> Result<Tensor>,
+    train: bool,
 ) -> Result<Tensor> {
-    // A network with batch norm matches in evaluation mode, with the running statistics the
-    // step fixed from real images (the reference's "freeze the running mu and sigma").
-    let train = net.buffers().is_empty();
     let grads_of = |x: &Tensor| -> Result<Vec<Tensor>> {
         let loss = loss_of(&net.forward_with(params, x, train)?)?;
         let store = loss.backward()?;
@@ -451,9 +461,14 @@ impl GradientMatching {
                     Some(t) => (t.apply(real)?, t.apply(&s)?),
                     None => (real.clone(), s),
                 };
+                // A batch-norm network matches in evaluation mode, with the statistics the step
+                // fixed from real images (the reference's "freeze the running mu and sigma").
+                let train = net.buffers().is_empty();
                 let term = match targets {
-                    MatchTargets::ClassLabels => matching_loss(net, &params, &r, &s, c)?,
-                    MatchTargets::Uniform { .. } => uniform_matching_loss(net, &params, &r, &s)?,
+                    MatchTargets::ClassLabels => class_matching(net, &params, &r, &s, c, train)?,
+                    MatchTargets::Uniform { .. } => {
+                        match_gradients(net, &params, &r, &s, &uniform_cross_entropy, train)?
+                    }
                 };
                 total = (total + term)?;
             }
