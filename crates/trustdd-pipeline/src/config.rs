@@ -20,6 +20,10 @@ use trustdd_trust::TadConfig;
 pub struct RunConfig {
     /// Where the real data comes from.
     pub data: DataConfig,
+    /// Fraction of each class of the training split held out as a validation split (0: none),
+    /// before noise: the run distils from the rest and reports every set's accuracy on it
+    /// beside the test accuracy, so settings can be chosen without the test split.
+    pub val_split: f64,
     /// The label-noise model applied to the training labels first.
     pub noise: NoiseConfig,
     /// Synthetic images per class.
@@ -88,6 +92,7 @@ impl Default for RunConfig {
     fn default() -> Self {
         Self {
             data: DataConfig::default(),
+            val_split: 0.0,
             noise: NoiseConfig::Asymmetric {
                 rate: 0.4,
                 map: MapChoice::Auto,
@@ -136,6 +141,13 @@ impl RunConfig {
         }
         if self.ipc == 0 {
             return Err(Error::invalid("ipc", 0, "at least 1 image per class"));
+        }
+        if !(0.0..1.0).contains(&self.val_split) {
+            return Err(Error::invalid(
+                "val_split",
+                self.val_split,
+                "a fraction in [0, 1)",
+            ));
         }
         self.objective.validate()?;
         if let PartitionerConfig::Tad(tad) = &self.partitioner {
@@ -582,6 +594,8 @@ pub struct Streams {
     pub trust_warmup: u64,
     /// OOD set `k` is built from stream `ood_sets + k` (default 1000).
     pub ood_sets: u64,
+    /// The validation split's draw (default 5).
+    pub validation: u64,
 }
 
 impl Default for Streams {
@@ -592,6 +606,7 @@ impl Default for Streams {
             trust: 3,
             trust_warmup: 4,
             ood_sets: 1000,
+            validation: 5,
         }
     }
 }

@@ -185,6 +185,7 @@ impl Pipeline {
         } else {
             (train, test)
         };
+        let (train, validation) = carve_validation(train, &config)?;
         let clean = Arc::new(train.clone());
         let (noisy, noise) = match self.noise_model(&config, &train)? {
             Some(model) => {
@@ -254,8 +255,28 @@ impl Pipeline {
                 (Some(o), true) => self.joint_companion(&config, o, &device)?,
                 _ => None,
             };
-            let run =
+            let mut run =
                 self.distill_variant(&config, v, companion.as_ref(), &test, &device, progress)?;
+            if let Some(val) = &validation {
+                let eval = match run.distill.learnt_lr {
+                    Some(lr) => EvalConfig {
+                        train: trustdd_train::TrainConfig {
+                            lr,
+                            ..config.eval.train.clone()
+                        },
+                        ..config.eval.clone()
+                    },
+                    None => config.eval.clone(),
+                };
+                run.validation = Some(evaluate_set(
+                    &run.syn,
+                    val,
+                    &eval,
+                    config.seed,
+                    &device,
+                    progress,
+                )?);
+            }
             joint = joint.or(companion);
             if let Some(dir) = &out {
                 let meta = set_metadata(&meta, &run);
@@ -280,6 +301,7 @@ impl Pipeline {
             None => None,
         };
         let report = RunReport {
+            validation_size: validation.as_ref().map_or(0, ImageDataset::len),
             config,
             overrides: self.overrides(),
             noise,
@@ -490,6 +512,7 @@ impl Pipeline {
             partitioner: partitioner_name,
             distill,
             baseline,
+            validation: None,
             rounds,
             syn,
         })
@@ -703,6 +726,32 @@ impl Pipeline {
     }
 }
 
+/// `train` without its validation split, and the split: `round(val_split · n_c)` images of each
+/// class `c` (by label, at least one when the fraction is positive and the class holds two),
+/// drawn from the validation stream, in their original order.
+fn carve_validation(
+    train: ImageDataset,
+    config: &RunConfig,
+) -> Result<(ImageDataset, Option<ImageDataset>)> {
+    if config.val_split <= 0.0 {
+        return Ok((train, None));
+    }
+    let mut rng = TrustRng::for_item(config.seed, config.streams.validation);
+    let mut held = vec![false; train.len()];
+    for c in 0..train.num_classes() {
+        let members = train.class_members(c);
+        let k = (config.val_split * members.len() as f64).round() as usize;
+        let k = k
+            .max(usize::from(members.len() >= 2))
+            .min(members.len().saturating_sub(1));
+        for j in rng.choose_indices(members.len(), k) {
+            held[members[j]] = true;
+        }
+    }
+    let (val_ids, keep_ids): (Vec<usize>, Vec<usize>) = (0..train.len()).partition(|&i| held[i]);
+    Ok((train.subset(&keep_ids)?, Some(train.subset(&val_ids)?)))
+}
+
 /// What the outlier set is distilled from: a sampler with one "class" per slot of S_o, and
 /// each slot's source.
 struct OutlierData {
@@ -806,5 +855,42 @@ impl NoiseModel for Shared<'_> {
     }
     fn corrupt(&self, ctx: &trustdd_core::NoiseContext<'_>) -> Result<Vec<u32>> {
         self.0.corrupt(ctx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_validation_split_is_disjoint_per_class_and_seeded() {
+        let (train, _) = trustdd_data::embedded_mnist().unwrap();
+        let train = train.subset(&(0..500).collect::<Vec<_>>()).unwrap();
+        let config = RunConfig {
+            val_split: 0.1,
+            ..RunConfig::default()
+        };
+        let (rest, val) = carve_validation(train.clone(), &config).unwrap();
+        let val = val.unwrap();
+        assert_eq!(rest.len() + val.len(), train.len());
+        // Every image once: the pixels of the two parts are the original's, none in both.
+        let key = |d: &ImageDataset, i: usize| d.image(i).to_vec();
+        let mut all: Vec<Vec<u8>> = (0..rest.len()).map(|i| key(&rest, i)).collect();
+        all.extend((0..val.len()).map(|i| key(&val, i)));
+        let mut original: Vec<Vec<u8>> = (0..train.len()).map(|i| key(&train, i)).collect();
+        all.sort();
+        original.sort();
+        assert_eq!(all, original);
+        for c in 0..10 {
+            let n = train.class_members(c).len();
+            let want = ((0.1 * n as f64).round() as usize).max(1);
+            assert_eq!(val.class_members(c).len(), want, "class {c}");
+        }
+        // The same seed holds out the same images; another seed others.
+        let (_, again) = carve_validation(train.clone(), &config).unwrap();
+        assert_eq!(again.unwrap().pixels(), val.pixels());
+        let other = RunConfig { seed: 9, ..config };
+        let (_, other) = carve_validation(train, &other).unwrap();
+        assert_ne!(other.unwrap().pixels(), val.pixels());
     }
 }

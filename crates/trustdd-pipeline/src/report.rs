@@ -17,6 +17,8 @@ pub struct RunReport {
     /// Parts replaced through the pipeline's builder, by role (for example
     /// `("objective", "my-objective")`): they are not described by `config`.
     pub overrides: Vec<(String, String)>,
+    /// Images held out as the validation split (0 without one).
+    pub validation_size: usize,
     /// The noise model's report (`None` without noise).
     pub noise: Option<NoiseReport>,
     /// Every distillation of the run; the last one is the run's set.
@@ -39,6 +41,8 @@ pub struct VariantReport {
     pub distill: DistillReport,
     /// Evaluation of the initial set, when asked.
     pub baseline: Option<EvalReport>,
+    /// The distilled set's accuracy on the validation split, when there is one.
+    pub validation: Option<EvalReport>,
     /// Every refit of the partitioner, in order (numbered 0, 1, … here): warm-up rounds, then
     /// refits during expert training or distillation.
     pub rounds: Vec<PartitionRound>,

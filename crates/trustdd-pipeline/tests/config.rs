@@ -187,3 +187,54 @@ fn the_dc_protocol_and_a_dsa_strategy_are_selectable() {
         .unwrap();
     assert!(e.to_string().contains("eval_protocol"), "{e}");
 }
+
+#[test]
+fn a_validation_split_is_held_out_per_class_and_reported() {
+    let mut config = RunConfig {
+        val_split: 0.2,
+        compare: false,
+        ..RunConfig::default()
+    };
+    // The small run of the other pipeline tests, by hand: 300 digits, IPC 2, 2 iterations.
+    config.data.train_limit = 300;
+    config.ipc = 2;
+    config.iterations = 2;
+    let arch = trustdd_nn::ArchConfig::ConvNet(trustdd_nn::ConvNetConfig {
+        width: 4,
+        depth: 2,
+        ..trustdd_nn::ConvNetConfig::default()
+    });
+    config.objective.set_arch(arch.clone());
+    if let ObjectiveConfig::Dm(dm) = &mut config.objective {
+        dm.real_batch = 8;
+    }
+    config.partitioner = PartitionerConfig::None;
+    config.eval.architectures = vec![arch];
+    config.eval.runs = 1;
+    config.eval.train.epochs = 2;
+    let (train, _) = config.data.load().unwrap();
+    let per_class: Vec<usize> = (0..10).map(|c| train.class_members(c).len()).collect();
+    let expected: usize = per_class
+        .iter()
+        .map(|&n| {
+            ((0.2 * n as f64).round() as usize).clamp(usize::from(n >= 2), n.saturating_sub(1))
+        })
+        .sum();
+    let report = config.build().unwrap().run(&trustdd_core::Silent).unwrap();
+    assert_eq!(report.validation_size, expected);
+    let run = report.runs.last().unwrap();
+    let validation = run.validation.as_ref().expect("a validation accuracy");
+    assert_eq!(validation.architectures.len(), 1);
+    assert!((0.0..=1.0).contains(&validation.architectures[0].mean));
+    // Stored in the report's configuration, and refused outside [0, 1).
+    assert_eq!(report.config.val_split, 0.2);
+    assert!(RunConfig {
+        val_split: 1.0,
+        ..RunConfig::default()
+    }
+    .build()
+    .err()
+    .unwrap()
+    .to_string()
+    .contains("val_split"));
+}

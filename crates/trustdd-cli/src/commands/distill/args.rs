@@ -47,6 +47,9 @@ pub struct DistillArgs {
     /// Use only the first N training images.
     #[arg(long)]
     train_limit: Option<usize>,
+    /// Hold out this fraction of each training class as a validation split (default 0).
+    #[arg(long)]
+    val_split: Option<f64>,
     /// Label-noise model (default asym:0.4; none for clean labels; e.g. sym:0.4).
     #[arg(long)]
     noise: Option<String>,
@@ -198,6 +201,7 @@ impl DistillArgs {
         }
         copy!(
             dataset => data.dataset, train_limit => data.train_limit, ipc => ipc,
+            val_split => val_split,
             iterations => iterations, seed => seed, device => device, eval_every => eval_every,
             eval_runs => eval.runs, eval_epochs => eval.train.epochs, baseline => baseline,
             checkpoint_every => checkpoint_every, trust_refresh => trust.refresh, zca => zca,

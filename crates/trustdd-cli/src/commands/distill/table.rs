@@ -68,6 +68,27 @@ pub(crate) fn print_report(r: &RunReport) -> Result<()> {
             )?;
         }
     }
+    if r.validation_size > 0 {
+        writeln!(
+            w,
+            "| set | network | validation accuracy ({} held-out training images) |",
+            r.validation_size
+        )?;
+        writeln!(w, "|---|---|---|")?;
+        for run in &r.runs {
+            for a in run.validation.iter().flat_map(|v| &v.architectures) {
+                writeln!(
+                    w,
+                    "| {} ({}) | {} | {:.2} ± {:.2}% |",
+                    run.distill.objective.to_uppercase(),
+                    run.label,
+                    a.name,
+                    100.0 * a.mean,
+                    100.0 * a.std
+                )?;
+            }
+        }
+    }
     for run in r.runs.iter().filter(|run| !run.rounds.is_empty()) {
         let partitioner = run.partitioner.as_deref().unwrap_or("trust").to_uppercase();
         print_rounds(&mut w, &partitioner, &run.label, &run.rounds)?;
