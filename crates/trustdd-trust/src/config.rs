@@ -8,7 +8,7 @@ use crate::reliability::ReliabilityConfig;
 use serde::{Deserialize, Serialize};
 
 /// TAD settings. `Default` is sized for the documented budget (8,000 digits, 2 CPU cores: proxy
-/// ConvNet-3 width 32, warm-up 2 epochs, 1 epoch per round) and tuned toward a precise trusted
+/// ConvNet-3 width 32, warm-up 3 epochs, 1 epoch per round) and tuned toward a precise trusted
 /// set rather than a large one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

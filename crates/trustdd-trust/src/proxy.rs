@@ -23,7 +23,8 @@ use trustdd_train::{train, Sgd, SgdConfig, Targets, TrainConfig};
 pub struct ProxyConfig {
     /// The network (default ConvNet-3, width 32).
     pub arch: ArchConfig,
-    /// Warm-up epochs E_w on all samples with observed labels (default 2).
+    /// Warm-up epochs E_w on all samples with observed labels (default 3, chosen on a validation
+    /// split: docs/algorithms.md §5).
     pub warmup_epochs: usize,
     /// Epochs on the trusted set per later round (default 1).
     pub epochs_per_round: usize,
@@ -51,7 +52,7 @@ impl Default for ProxyConfig {
                 width: 32,
                 ..ConvNetConfig::default()
             }),
-            warmup_epochs: 2,
+            warmup_epochs: 3,
             epochs_per_round: 1,
             batch_size: 256,
             lr: 0.01,
