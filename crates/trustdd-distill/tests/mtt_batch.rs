@@ -11,11 +11,17 @@ use trustdd_core::{DistillContext, DistillObjective, Silent, SyntheticSet, Trust
 use trustdd_distill::{Mtt, MttConfig, Trajectories};
 use trustdd_nn::Network;
 
-#[test]
-fn ipc10_with_a_bounded_student_batch_updates_only_drawn_images() -> Result<()> {
-    let (classes, ipc, batch, steps) = (2, 10, 3, 2);
+/// `classes·ipc` f64 images from the tiny data, one two-point trajectory, and MTT with
+/// `steps` student steps of `batch` images (no DSA); the stream continues after the setup.
+fn setup(
+    classes: usize,
+    ipc: usize,
+    batch: usize,
+    steps: usize,
+    seed: u64,
+) -> Result<(trustdd_core::DatasetSampler, SyntheticSet, Mtt, TrustRng)> {
     let sampler = tiny_sampler(classes, 12, 5)?;
-    let mut rng = TrustRng::new(21);
+    let mut rng = TrustRng::new(seed);
     let mut syn = SyntheticSet::from_real(&sampler, ipc, &mut rng)?;
     // f64 trajectories need f64 images; the tiny sampler gives f32.
     syn.images = candle_core::Var::from_tensor(&syn.images.as_tensor().to_dtype(DType::F64)?)?;
@@ -34,7 +40,13 @@ fn ipc10_with_a_bounded_student_batch_updates_only_drawn_images() -> Result<()> 
         dsa: None,
         ..MttConfig::default()
     };
-    let mut mtt = Mtt::new(config, trajectories)?;
+    Ok((sampler, syn, Mtt::new(config, trajectories)?, rng))
+}
+
+#[test]
+fn ipc10_with_a_bounded_student_batch_updates_only_drawn_images() -> Result<()> {
+    let (classes, ipc, batch, steps) = (2, 10, 3, 2);
+    let (sampler, mut syn, mut mtt, mut rng) = setup(classes, ipc, batch, steps, 21)?;
     let before = syn.images.as_tensor().flatten_from(1)?.to_vec2::<f64>()?;
     // The draws `step` makes, replayed from a copy of the stream in the order `Mtt::step` makes
     // them: the student network's fork, the expert, the start epoch, then one permutation of the
@@ -81,27 +93,7 @@ fn ipc10_with_a_bounded_student_batch_updates_only_drawn_images() -> Result<()> 
 #[test]
 fn a_pass_of_student_steps_visits_every_image_once() -> Result<()> {
     let (classes, ipc, batch) = (2, 10, 3);
-    let sampler = tiny_sampler(classes, 12, 5)?;
-    let mut rng = TrustRng::new(3);
-    let mut syn = SyntheticSet::from_real(&sampler, ipc, &mut rng)?;
-    syn.images = candle_core::Var::from_tensor(&syn.images.as_tensor().to_dtype(DType::F64)?)?;
-    let shape = sampler.dataset().shape();
-    let start = Network::flatten(&tiny_net(shape, classes, &mut rng)?.detached_params())?;
-    let target = Network::flatten(&tiny_net(shape, classes, &mut rng)?.detached_params())?;
-    let trajectories = Trajectories {
-        experts: vec![vec![start, target]],
-    };
-    // Seven steps cover the 20 images once; every image then moves.
-    let config = MttConfig {
-        arch: tiny_arch(),
-        syn_steps: 7,
-        expert_epochs: 1,
-        max_start_epoch: 1,
-        batch_syn: Some(batch),
-        dsa: None,
-        ..MttConfig::default()
-    };
-    let mut mtt = Mtt::new(config, trajectories)?;
+    let (sampler, mut syn, mut mtt, mut rng) = setup(classes, ipc, batch, 7, 3)?;
     let before = syn.images.as_tensor().flatten_from(1)?.to_vec2::<f64>()?;
     let ctx = DistillContext {
         real: &sampler,
