@@ -18,7 +18,7 @@ use trustdd_data::fixtures::{
 use trustdd_data::*;
 use trustdd_distill::{load_set, save_set, save_trajectories, SetMetadata, Trajectories};
 
-mod common;
+use crate::common;
 
 use common::{failures, Case, Kind};
 

@@ -9,7 +9,7 @@ use trustdd_data::fixtures::{
 };
 use trustdd_data::*;
 
-mod common;
+use crate::common;
 
 use common::{failures, Case, Kind};
 

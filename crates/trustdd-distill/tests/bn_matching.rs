@@ -3,7 +3,7 @@
 //! mode), and both gradients are taken in evaluation mode. A replay of the step's draws computes
 //! the same loss independently; matching in training mode (the old behaviour) gives another one.
 
-mod common;
+use crate::common;
 
 use anyhow::Result;
 use candle_core::Tensor;

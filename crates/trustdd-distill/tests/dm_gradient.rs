@@ -1,6 +1,6 @@
 //! The DM loss's gradient with respect to the synthetic pixels against finite differences (f64).
 
-mod common;
+use crate::common;
 
 use anyhow::Result;
 use candle_core::{Tensor, Var};

@@ -1,6 +1,6 @@
 //! The driver: bit-for-bit resume, configuration checks, errors, evaluation.
 
-mod common;
+use crate::common;
 
 use anyhow::Result;
 use common::{tiny_arch, tiny_dataset, tiny_sampler};

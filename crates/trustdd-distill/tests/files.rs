@@ -1,7 +1,5 @@
 //! Synthetic-set files: round trip, strict loading, PNG grid.
 
-mod common;
-
 use anyhow::Result;
 use candle_core::{Device, Tensor};
 use std::collections::HashMap;

@@ -3,7 +3,7 @@
 //! of a class in each batch so only the summation order of the draws differs), one step moves
 //! both sets identically to float rounding; a different network would move them far apart.
 
-mod common;
+use crate::common;
 
 use anyhow::Result;
 use common::{tiny_arch, tiny_sampler};

@@ -8,7 +8,7 @@
 //! where a loss must be replayed through a gradient, and ConvNet-1 with batch norm (conv 3×3,
 //! pad 1 → BN → ReLU, no pooling) where the train/eval flag must be pinned.
 
-mod common;
+use crate::common;
 
 use anyhow::Result;
 use candle_core::{Device, Tensor, Var};

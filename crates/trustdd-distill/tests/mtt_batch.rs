@@ -2,7 +2,7 @@
 //! with the images per student step, so IPC 10 runs on a CPU only with a batch smaller than the
 //! whole set. The update must then touch exactly the images some student step drew.
 
-mod common;
+use crate::common;
 
 use anyhow::Result;
 use candle_core::DType;

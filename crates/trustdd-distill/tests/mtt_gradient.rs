@@ -1,7 +1,7 @@
 //! The MTT trajectory loss's gradient with respect to the synthetic pixels and the learnable
 //! learning rate, against finite differences (f64), through `second_order::run`.
 
-mod common;
+use crate::common;
 
 use anyhow::Result;
 use candle_core::{Device, Tensor, Var};

@@ -2,7 +2,7 @@
 //! differentiating the fully unrolled graph (`trajectory_loss`): the same loss and the same
 //! pixel, learning-rate and soft-label gradients in f64, with every DSA group on the way.
 
-mod common;
+use crate::common;
 
 use anyhow::Result;
 use candle_core::{Device, Tensor, Var};

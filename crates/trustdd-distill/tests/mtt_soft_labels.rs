@@ -2,7 +2,7 @@
 //! logits, the student step on their softmax, the label update as one momentum-SGD step along
 //! the trajectory loss's gradient, and a soft-label set file round trip.
 
-mod common;
+use crate::common;
 
 use anyhow::Result;
 use candle_core::{DType, Device, Tensor, Var};

@@ -4,7 +4,7 @@
 //! Its own test binary with one test, so no other test's threads interfere with candle's
 //! per-thread "do not detach" flag.
 
-mod common;
+use crate::common;
 
 use anyhow::Result;
 use candle_core::{Tensor, Var};

@@ -2,7 +2,7 @@
 //! spec/forward agreement through the cursor, PyTorch-style init, and ConvNet-3 gradients
 //! against finite differences.
 
-mod common;
+use crate::common;
 
 use anyhow::Result;
 use candle_core::{DType, Device, Tensor};

@@ -1,6 +1,6 @@
 //! The `Network` wrapper: flat parameter vectors, loading, detaching, batch-norm buffers.
 
-mod common;
+use crate::common;
 
 use anyhow::Result;
 use candle_core::{DType, Device, Tensor, Var};

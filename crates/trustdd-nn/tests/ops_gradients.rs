@@ -1,7 +1,7 @@
 //! Every layer's autodiff gradient, w.r.t. the input and every parameter, against central finite
 //! differences in f64 (see `common` for the loss and the tolerance).
 
-mod common;
+use crate::common;
 
 use anyhow::Result;
 use candle_core::{Device, Tensor, Var};

@@ -1,6 +1,6 @@
 //! Noisy labels are a pure function of (clean labels, model, seed), whatever the thread count.
 
-mod common;
+use crate::common;
 
 use common::random_images;
 use trustdd_core::{NoiseContext, NoiseModel};

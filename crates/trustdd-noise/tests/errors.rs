@@ -1,6 +1,6 @@
 //! Every bad input gives a typed error naming the parameter or file.
 
-mod common;
+use crate::common;
 
 use common::{balanced_labels, write_u8_safetensors};
 use trustdd_core::{Error, NoiseContext, NoiseModel};

@@ -1,6 +1,6 @@
 //! Realised rates against the nominal ones, and where flips land.
 
-mod common;
+use crate::common;
 
 use common::{assert_binomial, balanced_labels, changed, corrupt, random_images};
 use trustdd_core::CIFAR100_FINE_TO_COARSE;

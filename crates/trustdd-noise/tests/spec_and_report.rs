@@ -1,6 +1,6 @@
 //! The spec grammar, configuration serde, and the report's numbers and renderings.
 
-mod common;
+use crate::common;
 
 use common::write_u8_safetensors;
 use std::path::PathBuf;

@@ -1,6 +1,6 @@
 //! The OOD evaluation protocol end to end on tiny data.
 
-mod common;
+use crate::common;
 
 use candle_core::Device;
 use common::{preprocess, sampler, tiny_dataset};

@@ -2,7 +2,7 @@
 //! group is the same outlier however and whenever it is drawn (speckle's noise included), and
 //! different images get different noise.
 
-mod common;
+use crate::common;
 
 use common::{preprocess, sampler, tiny_dataset};
 use trustdd_core::{RealSampler, TrustRng};

@@ -2,7 +2,7 @@
 //! in TAD's and DM's places: their diagnostics come back in the report, and their own error
 //! types come back intact inside the core error.
 
-mod tiny;
+use crate::tiny;
 
 use candle_core::Tensor;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -2,7 +2,7 @@
 //! checkpoints, outliers, report.json), comparison runs and outlier set included; a different
 //! seed writes a different set.
 
-mod tiny;
+use crate::tiny;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! TAD on tiny synthetic data with detectable noise.
 
-mod common;
+use crate::common;
 
 use anyhow::Result;
 use candle_core::Device;

@@ -1,6 +1,6 @@
 //! One TAD round on the 8,000 embedded MNIST digits with asym:0.4 noise: seconds, precision and
 //! recall. Ignored (about a minute in release):
-//! `cargo test --release -p trustdd-trust --test mnist_budget -- --ignored --nocapture`
+//! `cargo test --release -p trustdd-trust --test integration mnist_budget -- --ignored --nocapture`
 //! (`TAD_ROUNDS=3` for more rounds, `TAD_TS`, `TAD_TM`, `TAD_DELTA` to try other
 //! reliability settings).
 

@@ -1,7 +1,7 @@
 //! TAD's own checkpoint state: a partitioner restored from it refits exactly as one that never
 //! stopped.
 
-mod common;
+use crate::common;
 
 use anyhow::Result;
 use candle_core::DType;
