@@ -6,7 +6,7 @@
 use crate::data::DataConfig;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-use trustdd_core::{Error, Result};
+use trustdd_core::{Error, Result, TrustRng};
 use trustdd_distill::{DmConfig, ExpertConfig, GradientMatchingConfig, MttConfig};
 use trustdd_nn::{ArchConfig, ConvNetConfig};
 use trustdd_noise::{MapChoice, NoiseConfig};
@@ -608,5 +608,17 @@ impl Default for Streams {
             ood_sets: 1000,
             validation: 5,
         }
+    }
+}
+
+impl Streams {
+    /// The seed of the partitioner's refits during distillation (and of MTT's expert refits).
+    pub fn trust_seed(&self, seed: u64) -> u64 {
+        TrustRng::for_item(seed, self.trust).next_u64()
+    }
+
+    /// The seed of the partitioner's warm-up rounds.
+    pub fn warmup_seed(&self, seed: u64) -> u64 {
+        TrustRng::for_item(seed, self.trust_warmup).next_u64()
     }
 }

@@ -5,7 +5,8 @@
 //!   tagged [`PartitionerConfig`] (`none`, `tad`), the [`OutlierConfig`], the evaluation
 //!   protocol, and the named random [`Streams`]. A TOML file is a serialised `RunConfig`.
 //! - [`RunConfig::build`] gives a [`Pipeline`]; [`Pipeline::run`] returns a [`RunReport`] (and
-//!   writes the run's files when `out` is set). A downstream crate replaces any part with its
+//!   writes the run's files when `out` is set); [`Pipeline::partition`] runs only its trust
+//!   partitioning, on the same code path, and returns a [`PartitionReport`]. A downstream crate replaces any part with its
 //!   own implementation of a core trait ([`Pipeline::with_objective`],
 //!   [`Pipeline::with_partitioner`], [`Pipeline::with_noise`],
 //!   [`Pipeline::with_outlier_generators`]).
@@ -25,6 +26,7 @@ mod joint;
 mod objectives;
 mod ood_sets;
 mod outlier_set;
+mod partition_run;
 mod pipeline;
 mod report;
 mod trust_aware;
@@ -44,6 +46,6 @@ pub use outlier_set::{
     outlier_ipc, save_outliers, OUTLIER_FILE,
 };
 pub use pipeline::{ObjectiveFactory, PartitionerFactory, Pipeline};
-pub use report::{OutlierReport, RunReport, VariantReport};
+pub use report::{OutlierReport, PartitionReport, RunReport, VariantReport};
 pub use trust_aware::TrustAware;
 pub use trusted_experts::train_trusted_experts;

@@ -12,16 +12,16 @@ use crate::objectives::{build_objective, build_outlier_objective, ObjectiveInput
 use crate::ood_sets::{build_ood_sets, default_ood_sets};
 use crate::outlier_set::{distill_outliers, save_outliers};
 use crate::report::{OutlierReport, RunReport, VariantReport};
-use crate::trust_aware::TrustAware;
+use crate::trust_aware::{warm_up, TrustAware};
 use crate::trusted_experts::train_trusted_experts;
 use candle_core::{DType, Device};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 use trustdd_core::{
-    observe_round, select_device, write_atomic, DatasetSampler, DistillObjective, Error,
-    ImageDataset, NoiseModel, PartitionContext, PartitionRound, Progress, RealSampler, Result,
-    SyntheticSet, TrustPartitioner, TrustRng,
+    select_device, write_atomic, DatasetSampler, DistillObjective, Error, ImageDataset, NoiseModel,
+    PartitionRound, Preprocess, Progress, RealSampler, Result, SyntheticSet, TrustPartitioner,
+    TrustRng,
 };
 use trustdd_data::{embedded_mnist, fit_zca, DatasetName, Split, DEFAULT_ZCA_EPSILON};
 use trustdd_distill::{
@@ -29,7 +29,7 @@ use trustdd_distill::{
     CheckpointSpec, Companion, DistillReport, Dm, Driver, DriverConfig, GradientMatching,
     MatchTargets, MomentumSgd, SetMetadata, Trajectories,
 };
-use trustdd_noise::{apply_with_report, NoiseConfig};
+use trustdd_noise::{apply_with_report, NoiseConfig, NoiseReport};
 use trustdd_ood::{
     evaluate_ood, ood_picture, GeneratorList, OodEvalConfig, OutlierSlots, PseudoOutlierSampler,
 };
@@ -167,32 +167,25 @@ impl Pipeline {
         created: &mut CreatedDirs,
     ) -> Result<RunReport> {
         let start = Instant::now();
-        let config = self.config.resolved(train.name());
-        if config.eval_protocol == EvalProtocol::Dc && train.name().starts_with("mnist") {
+        if self.config.eval_protocol == EvalProtocol::Dc && train.name().starts_with("mnist") {
             return Err(Error::invalid(
                 "eval_protocol",
                 "dc on MNIST",
                 "dsa: DC's MNIST augmentation (crop, scale, rotate) is not implemented",
             ));
         }
-        let device = select_device(&config.device)?;
-        let (train, test) = if config.zca {
-            let whitening = fit_zca(&train, DEFAULT_ZCA_EPSILON)?;
-            (
-                train.with_preprocess(whitening.clone())?,
-                test.with_preprocess(whitening)?,
-            )
-        } else {
-            (train, test)
-        };
-        let (train, validation) = carve_validation(train, &config)?;
-        let clean = Arc::new(train.clone());
-        let (noisy, noise) = match self.noise_model(&config, &train)? {
-            Some(model) => {
-                let (noisy, report) = apply_with_report(train, model.as_ref(), config.seed)?;
-                (Arc::new(noisy), Some(report))
-            }
-            None => (clean.clone(), None),
+        let Prepared {
+            config,
+            device,
+            clean,
+            noisy,
+            noise,
+            validation,
+            whitening,
+        } = self.prepare(train)?;
+        let test = match whitening {
+            Some(w) => test.with_preprocess(w)?,
+            None => test,
         };
         let mut variants = Vec::new();
         let noisy_label = if noise.is_some() {
@@ -317,7 +310,39 @@ impl Pipeline {
         Ok(report)
     }
 
-    fn overrides(&self) -> Vec<(String, String)> {
+    /// The part of a run before any partitioning or distillation, shared by [`Pipeline::run`]
+    /// and [`Pipeline::partition`]: the effective configuration, the device, ZCA (fitted on the
+    /// training images), the validation split carved out, and the noise applied.
+    pub(crate) fn prepare(&self, train: ImageDataset) -> Result<Prepared> {
+        let config = self.config.resolved(train.name());
+        let device = select_device(&config.device)?;
+        let (train, whitening) = if config.zca {
+            let whitening = fit_zca(&train, DEFAULT_ZCA_EPSILON)?;
+            (train.with_preprocess(whitening.clone())?, Some(whitening))
+        } else {
+            (train, None)
+        };
+        let (train, validation) = carve_validation(train, &config)?;
+        let clean = Arc::new(train.clone());
+        let (noisy, noise) = match self.noise_model(&config, &train)? {
+            Some(model) => {
+                let (noisy, report) = apply_with_report(train, model.as_ref(), config.seed)?;
+                (Arc::new(noisy), Some(report))
+            }
+            None => (clean.clone(), None),
+        };
+        Ok(Prepared {
+            config,
+            device,
+            clean,
+            noisy,
+            noise,
+            validation,
+            whitening,
+        })
+    }
+
+    pub(crate) fn overrides(&self) -> Vec<(String, String)> {
         let mut o = Vec::new();
         if let Some(n) = &self.noise {
             o.push(("noise".to_string(), n.name()));
@@ -353,7 +378,10 @@ impl Pipeline {
     }
 
     /// A fresh partitioner for the run's trust-aware distillation, if any.
-    fn partitioner(&self, config: &RunConfig) -> Result<Option<Box<dyn TrustPartitioner>>> {
+    pub(crate) fn partitioner(
+        &self,
+        config: &RunConfig,
+    ) -> Result<Option<Box<dyn TrustPartitioner>>> {
         if let Some((_, factory)) = &self.partitioner {
             return factory(config).map(Some);
         }
@@ -380,7 +408,7 @@ impl Pipeline {
         let mut partitioner = v.partitioner;
         let partitioner_name = partitioner.as_ref().map(|p| p.name());
         // The partitioner's refits draw from their own streams, apart from the distillation's.
-        let trust_seed = TrustRng::for_item(config.seed, streams.trust).next_u64();
+        let trust_seed = streams.trust_seed(config.seed);
         let mut rounds: Vec<PartitionRound> = Vec::new();
         let trajectories: Option<Trajectories> = match &config.objective {
             ObjectiveConfig::Mtt(mtt) => {
@@ -411,18 +439,14 @@ impl Pipeline {
             _ => {
                 if let Some(p) = partitioner.as_mut() {
                     // Rounds before the initial set, so that it is drawn from trusted images.
-                    let warmup_seed =
-                        TrustRng::for_item(config.seed, streams.trust_warmup).next_u64();
-                    for round in 0..config.trust.warmup_rounds.max(1) {
-                        let ctx = PartitionContext {
-                            dataset: &v.dataset,
-                            device,
-                            round,
-                            progress,
-                        };
-                        let mut rng = TrustRng::for_item(warmup_seed, round as u64);
-                        rounds.push(observe_round(p.as_mut(), &ctx, &mut rng)?);
-                    }
+                    rounds = warm_up(
+                        p.as_mut(),
+                        &v.dataset,
+                        device,
+                        streams.warmup_seed(config.seed),
+                        config.trust.warmup_rounds,
+                        progress,
+                    )?;
                 }
                 None
             }
@@ -750,6 +774,20 @@ fn carve_validation(
     }
     let (val_ids, keep_ids): (Vec<usize>, Vec<usize>) = (0..train.len()).partition(|&i| held[i]);
     Ok((train.subset(&keep_ids)?, Some(train.subset(&val_ids)?)))
+}
+
+/// A run's data and settings before partitioning or distillation ([`Pipeline::prepare`]).
+pub(crate) struct Prepared {
+    pub(crate) config: RunConfig,
+    pub(crate) device: Device,
+    /// The training images with clean labels (after ZCA and the validation split).
+    pub(crate) clean: Arc<ImageDataset>,
+    /// The same images with the noise applied (`clean` itself without noise).
+    pub(crate) noisy: Arc<ImageDataset>,
+    pub(crate) noise: Option<NoiseReport>,
+    pub(crate) validation: Option<ImageDataset>,
+    /// The ZCA fitted on the training images, for the test split.
+    pub(crate) whitening: Option<Preprocess>,
 }
 
 /// What the outlier set is distilled from: a sampler with one "class" per slot of S_o, and

@@ -66,3 +66,21 @@ pub struct OutlierReport {
     #[serde(skip)]
     pub set: SyntheticSet,
 }
+
+/// What [`crate::Pipeline::partition`] did: the rounds a run with this configuration fits.
+/// Its JSON form, like [`RunReport`]'s, holds no wall-clock figure.
+#[derive(Debug, Serialize)]
+pub struct PartitionReport {
+    /// The partitioner's name.
+    pub partitioner: String,
+    /// The effective configuration ([`RunConfig::resolved`]).
+    pub config: RunConfig,
+    /// Parts replaced through the pipeline's builder, by role.
+    pub overrides: Vec<(String, String)>,
+    /// Images held out as the validation split (0 without one).
+    pub validation_size: usize,
+    /// The noise model's report (`None` without noise).
+    pub noise: Option<NoiseReport>,
+    /// Every round, numbered 0, 1, …: warm-up rounds, then refits.
+    pub rounds: Vec<PartitionRound>,
+}

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use trustdd_core::{
     current_partition, observe_round, DatasetSampler, DistillContext, DistillObjective, Error,
-    ImageDataset, PartitionContext, PartitionRound, Result, StepReport, SyntheticSet,
+    ImageDataset, PartitionContext, PartitionRound, Progress, Result, StepReport, SyntheticSet,
     TrustPartitioner, TrustRng,
 };
 
@@ -93,15 +93,14 @@ impl DistillObjective for TrustAware {
     ) -> Result<StepReport> {
         let due = ctx.iteration % self.refresh_every == 0 && !(self.primed && ctx.iteration == 0);
         if due || self.partitioner.partition().is_none() {
-            let round = ctx.iteration / self.refresh_every;
-            let pctx = PartitionContext {
-                dataset: &self.dataset,
-                device: &self.device,
-                round,
-                progress: ctx.progress,
-            };
-            let mut refit_rng = TrustRng::for_item(self.seed, round as u64);
-            let report = observe_round(self.partitioner.as_mut(), &pctx, &mut refit_rng)?;
+            let report = refit(
+                self.partitioner.as_mut(),
+                &self.dataset,
+                &self.device,
+                self.seed,
+                ctx.iteration / self.refresh_every,
+                ctx.progress,
+            )?;
             self.rounds.push(report);
             self.partitioner_state = self.partitioner.state()?;
             self.sampler = None;
@@ -161,4 +160,43 @@ impl DistillObjective for TrustAware {
         self.sampler = None;
         Ok(())
     }
+}
+
+/// Refit `round` of a trust-aware distillation (at iteration `round·refresh_every`), from
+/// `TrustRng::for_item(seed, round)`: the one code path of [`TrustAware`] and
+/// [`crate::Pipeline::partition`].
+pub(crate) fn refit(
+    partitioner: &mut dyn TrustPartitioner,
+    dataset: &ImageDataset,
+    device: &Device,
+    seed: u64,
+    round: usize,
+    progress: &dyn Progress,
+) -> Result<PartitionRound> {
+    let ctx = PartitionContext {
+        dataset,
+        device,
+        round,
+        progress,
+    };
+    observe_round(
+        partitioner,
+        &ctx,
+        &mut TrustRng::for_item(seed, round as u64),
+    )
+}
+
+/// The rounds a run fits before the synthetic set is initialised (`trust.warmup_rounds`, at
+/// least one), round `r` from `TrustRng::for_item(warmup_seed, r)`.
+pub(crate) fn warm_up(
+    partitioner: &mut dyn TrustPartitioner,
+    dataset: &ImageDataset,
+    device: &Device,
+    warmup_seed: u64,
+    rounds: usize,
+    progress: &dyn Progress,
+) -> Result<Vec<PartitionRound>> {
+    (0..rounds.max(1))
+        .map(|round| refit(partitioner, dataset, device, warmup_seed, round, progress))
+        .collect()
 }

@@ -7,5 +7,6 @@ mod config;
 mod corpus;
 mod downstream;
 mod outlier_distillation;
+mod partition;
 mod same_bytes;
 mod trust_aware;

@@ -10,7 +10,7 @@
 //! decay), so the proxy's state between rounds is its weights and norm buffers alone.
 
 use crate::error::Result;
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device, Tensor, D};
 use serde::{Deserialize, Serialize};
 use trustdd_core::{ImageDataset, Progress, ProgressEvent, TrustPartition, TrustRng};
 use trustdd_nn::{ArchConfig, ConvNetConfig, Network};
@@ -240,10 +240,7 @@ pub fn train_round(
                     let l1 = logits.narrow(0, 0, ids.len())?;
                     let l2 = logits.narrow(0, ids.len(), ids.len())?;
                     let ce = targets.loss(&l1.narrow(0, 0, chunk.len())?)?;
-                    let p1 = candle_nn::ops::softmax_last_dim(&l1)?;
-                    let p2 = candle_nn::ops::softmax_last_dim(&l2)?;
-                    let cr = (p1 - p2)?.sqr()?.sum(1)?.mean_all()?;
-                    (ce, Some(cr))
+                    (ce, Some(consistency(&l1, &l2)?))
                 }
                 Some(dsa) => {
                     let a = dsa.sample(ids.len(), rng).apply(&x)?;
@@ -280,4 +277,67 @@ pub fn train_round(
         });
     }
     Ok(stats)
+}
+
+/// The consistency term between two views' logits `N×classes`: the mean over samples of
+/// `‖softmax(l1) − softmax(l2)‖²`.
+///
+/// `softmax`, not `softmax_last_dim`: the latter has no backward in candle 0.11.1, so the term
+/// would be added to the loss and contribute no gradient (the defect issue 18 names).
+fn consistency(l1: &Tensor, l2: &Tensor) -> candle_core::Result<Tensor> {
+    let p1 = candle_nn::ops::softmax(l1, D::Minus1)?;
+    let p2 = candle_nn::ops::softmax(l2, D::Minus1)?;
+    (p1 - p2)?.sqr()?.sum(1)?.mean_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::consistency;
+    use candle_core::{DType, Device, Tensor, Var};
+
+    fn value(l1: &[f64], l2: &Tensor, shape: (usize, usize)) -> f64 {
+        let l1 = Tensor::from_slice(l1, shape, &Device::Cpu).unwrap();
+        consistency(&l1, l2).unwrap().to_scalar::<f64>().unwrap()
+    }
+
+    /// The term's gradient reaches the logits, and equals central differences (f64).
+    #[test]
+    fn consistency_gradient_matches_finite_differences() {
+        let shape = (3, 4);
+        let a: Vec<f64> = (0..12).map(|i| ((i * 7 % 11) as f64 - 5.0) / 3.0).collect();
+        let b: Vec<f64> = (0..12).map(|i| ((i * 5 % 13) as f64 - 6.0) / 4.0).collect();
+        let l1 = Var::from_tensor(&Tensor::from_slice(&a, shape, &Device::Cpu).unwrap()).unwrap();
+        let l2 = Tensor::from_slice(&b, shape, &Device::Cpu).unwrap();
+        let grads = consistency(l1.as_tensor(), &l2)
+            .unwrap()
+            .backward()
+            .unwrap();
+        let g = grads
+            .get(l1.as_tensor())
+            .expect("the consistency term has a gradient")
+            .to_dtype(DType::F64)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap();
+        let h = 1e-6;
+        let mut largest = 0f64;
+        for i in 0..a.len() {
+            let (mut up, mut down) = (a.clone(), a.clone());
+            up[i] += h;
+            down[i] -= h;
+            let fd = (value(&up, &l2, shape) - value(&down, &l2, shape)) / (2.0 * h);
+            assert!(
+                (g[i] - fd).abs() < 1e-7,
+                "logit {i}: backward {} vs fd {fd}",
+                g[i]
+            );
+            largest = largest.max(fd.abs());
+        }
+        assert!(
+            largest > 1e-3,
+            "the check ran on a flat point (largest fd {largest:.2e})"
+        );
+    }
 }

@@ -1,0 +1,83 @@
+//! [`Pipeline::partition`]: only the run's trust partitioning, on the code path of
+//! [`Pipeline::run`], so the `partition` command and a distillation report the same rounds.
+
+use crate::pipeline::{Pipeline, Prepared};
+use crate::report::PartitionReport;
+use crate::trust_aware::{refit, warm_up};
+use trustdd_core::{Error, ImageDataset, PartitionRound, Progress, Result};
+
+impl Pipeline {
+    /// Loads the configured data and runs [`Pipeline::partition_on`].
+    ///
+    /// # Errors
+    /// As [`Pipeline::partition_on`], and the data's loading errors.
+    pub fn partition(&self, rounds: usize, progress: &dyn Progress) -> Result<PartitionReport> {
+        let (train, _test) = self.config().data.load()?;
+        self.partition_on(train, rounds, progress)
+    }
+
+    /// Runs `rounds` refits of the run's partitioner and nothing else, as a DM, DC or DSA run
+    /// fits them: the same effective configuration, ZCA, validation split, noise and random
+    /// streams; first the warm-up rounds (`trust.warmup_rounds`), then refits 1, 2, … (those
+    /// at iterations `trust.refresh`, `2·trust.refresh`, …). So its rounds are the first
+    /// `rounds` of the run's [`crate::VariantReport::rounds`] (an MTT run refits between expert
+    /// epochs instead).
+    ///
+    /// # Errors
+    /// An invalid-parameter error for `rounds = 0` or a run without a partitioner; the
+    /// partitioner's and the noise model's errors.
+    pub fn partition_on(
+        &self,
+        train: ImageDataset,
+        rounds: usize,
+        progress: &dyn Progress,
+    ) -> Result<PartitionReport> {
+        if rounds == 0 {
+            return Err(Error::invalid("rounds", 0, "at least 1"));
+        }
+        let Prepared {
+            config,
+            device,
+            noisy,
+            noise,
+            validation,
+            ..
+        } = self.prepare(train)?;
+        let mut partitioner = self.partitioner(&config)?.ok_or_else(|| {
+            Error::invalid("partitioner", "none", "a partitioner to run (kind = tad)")
+        })?;
+        let streams = &config.streams;
+        let warmup = config.trust.warmup_rounds.max(1).min(rounds);
+        let mut report: Vec<PartitionRound> = warm_up(
+            partitioner.as_mut(),
+            &noisy,
+            &device,
+            streams.warmup_seed(config.seed),
+            warmup,
+            progress,
+        )?;
+        let trust_seed = streams.trust_seed(config.seed);
+        for k in 1..=rounds - warmup {
+            report.push(refit(
+                partitioner.as_mut(),
+                &noisy,
+                &device,
+                trust_seed,
+                k,
+                progress,
+            )?);
+        }
+        // Numbered as a run's report numbers them.
+        for (k, r) in report.iter_mut().enumerate() {
+            r.round = k;
+        }
+        Ok(PartitionReport {
+            partitioner: partitioner.name(),
+            validation_size: validation.as_ref().map_or(0, ImageDataset::len),
+            config,
+            overrides: self.overrides(),
+            noise,
+            rounds: report,
+        })
+    }
+}
