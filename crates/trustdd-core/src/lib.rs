@@ -51,8 +51,8 @@ pub use synthetic::{
     check_no_state, DistillContext, DistillObjective, StepReport, SyntheticLabels, SyntheticSet,
 };
 pub use trust::{
-    current_partition, observe_round, partition_from, partition_tensors, Figure, PartitionContext,
-    PartitionRound, TrustAll, TrustPartition, TrustPartitioner,
+    current_partition, observe_round, partition_from, partition_tensors, ClassSplitView, Figure,
+    PartitionContext, PartitionRound, SplitView, TrustAll, TrustPartition, TrustPartitioner,
 };
 
 pub use candle_core;

@@ -143,6 +143,42 @@ pub trait TrustPartitioner: Send {
     fn round_figures(&self) -> Vec<(String, Figure)> {
         Vec::new()
     }
+
+    /// The last split class by class, for a picture (`partition.png`): each observed class's
+    /// samples with the score it split them on, the fitted model and the threshold. Default:
+    /// `None` (a partitioner without per-class scores).
+    ///
+    /// # Errors
+    /// The partitioner's, when the view cannot be computed from its state and `dataset`.
+    fn split_view(&self, dataset: &ImageDataset) -> Result<Option<SplitView>> {
+        let _ = dataset;
+        Ok(None)
+    }
+}
+
+/// A partitioner's last split, class by class ([`TrustPartitioner::split_view`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SplitView {
+    /// What the scores are (the picture's axis), for example "normalised loss".
+    pub score: String,
+    /// Every class with observed samples, in class order.
+    pub classes: Vec<ClassSplitView>,
+}
+
+/// One class of a [`SplitView`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassSplitView {
+    /// The observed class.
+    pub class: usize,
+    /// `(sample index, score)` of every sample observed with this label.
+    pub samples: Vec<(usize, f64)>,
+    /// The Gaussian components fitted to the scores, as `(weight, mean, variance)` (empty when
+    /// none was fitted).
+    pub components: Vec<(f64, f64, f64)>,
+    /// Samples scoring at or below this were trusted by the split (`None`: all of them).
+    pub threshold: Option<f64>,
+    /// How the threshold was chosen (for example `gmm` or `quantile_fallback`).
+    pub rule: String,
 }
 
 /// A figure a partitioner reports about a round, typed so that any front end renders it.

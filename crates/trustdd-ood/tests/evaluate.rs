@@ -248,31 +248,3 @@ fn outliers_change_training_and_the_first_loss_is_ce_plus_lambda_oe() -> anyhow:
     }
     Ok(())
 }
-
-#[test]
-fn the_picture_shows_each_sets_histogram() {
-    use trustdd_ood::{ood_picture, ScoreHistograms, BINS};
-    let id: Vec<f64> = (0..100).map(|i| 0.5 + f64::from(i) / 200.0).collect();
-    let sets = vec![
-        (
-            "near".to_string(),
-            (0..50).map(|i| f64::from(i) / 100.0).collect::<Vec<_>>(),
-        ),
-        ("far".to_string(), vec![0.1; 30]),
-    ];
-    let h = ScoreHistograms::new(ScoreKind::Msp, &id, &sets);
-    assert_eq!(h.edges.len(), BINS + 1);
-    assert_eq!(h.in_distribution.iter().sum::<u64>(), 100);
-    assert_eq!(h.sets[0].1.iter().sum::<u64>(), 50);
-    assert_eq!(h.sets[1].1.iter().sum::<u64>(), 30);
-    // The lowest score opens the first bin and the highest closes the last.
-    assert_eq!((h.edges[0], h.edges[BINS]), (0.0, 0.995));
-    assert_eq!(*h.in_distribution.last().unwrap(), 5);
-    let png = ood_picture(&[("plain", &h), ("exposed", &h)]).unwrap();
-    assert_eq!(&png[1..4], b"PNG");
-    let img = image::load_from_memory(&png).unwrap();
-    assert_eq!((img.width(), img.height()), (900, 680));
-    // Drawn, not blank, and the same bytes every time.
-    assert!(img.to_rgb8().pixels().any(|p| p.0 != [255, 255, 255]));
-    assert_eq!(ood_picture(&[("plain", &h), ("exposed", &h)]).unwrap(), png);
-}

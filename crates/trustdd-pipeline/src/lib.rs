@@ -27,6 +27,7 @@ mod objectives;
 mod ood_sets;
 mod outlier_set;
 mod partition_run;
+mod pictures;
 mod pipeline;
 mod report;
 mod trust_aware;
@@ -45,7 +46,8 @@ pub use outlier_set::{
     distill_outliers, init_outlier_set, load_outliers, outlier_gradient_matching_config,
     outlier_ipc, save_outliers, OUTLIER_FILE,
 };
-pub use pipeline::{ObjectiveFactory, PartitionerFactory, Pipeline};
+pub use pictures::{ood_picture, partition_picture};
+pub use pipeline::{ObjectiveFactory, PartitionerFactory, Pipeline, PARTITION_PICTURE};
 pub use report::{OutlierReport, PartitionReport, RunReport, VariantReport};
 pub use trust_aware::TrustAware;
 pub use trusted_experts::train_trusted_experts;

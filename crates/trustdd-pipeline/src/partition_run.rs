@@ -1,6 +1,7 @@
 //! [`Pipeline::partition`]: only the run's trust partitioning, on the code path of
 //! [`Pipeline::run`], so the `partition` command and a distillation report the same rounds.
 
+use crate::pictures::partition_picture;
 use crate::pipeline::{Pipeline, Prepared};
 use crate::report::PartitionReport;
 use crate::trust_aware::{refit, warm_up};
@@ -71,8 +72,13 @@ impl Pipeline {
         for (k, r) in report.iter_mut().enumerate() {
             r.round = k;
         }
+        let picture = match partitioner.split_view(&noisy)? {
+            Some(view) => Some(partition_picture(&view, &noisy)?),
+            None => None,
+        };
         Ok(PartitionReport {
             partitioner: partitioner.name(),
+            picture,
             validation_size: validation.as_ref().map_or(0, ImageDataset::len),
             config,
             overrides: self.overrides(),

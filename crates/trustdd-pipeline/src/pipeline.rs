@@ -11,6 +11,7 @@ use crate::joint::{JointInner, JointOutliers};
 use crate::objectives::{build_objective, build_outlier_objective, ObjectiveInputs};
 use crate::ood_sets::{build_ood_sets, default_ood_sets};
 use crate::outlier_set::{distill_outliers, save_outliers};
+use crate::pictures::{ood_picture, partition_picture};
 use crate::report::{OutlierReport, RunReport, VariantReport};
 use crate::trust_aware::{warm_up, TrustAware};
 use crate::trusted_experts::train_trusted_experts;
@@ -30,9 +31,7 @@ use trustdd_distill::{
     MatchTargets, MomentumSgd, SetMetadata, Trajectories,
 };
 use trustdd_noise::{apply_with_report, NoiseConfig, NoiseReport};
-use trustdd_ood::{
-    evaluate_ood, ood_picture, GeneratorList, OodEvalConfig, OutlierSlots, PseudoOutlierSampler,
-};
+use trustdd_ood::{evaluate_ood, GeneratorList, OodEvalConfig, OutlierSlots, PseudoOutlierSampler};
 use trustdd_train::EvalConfig;
 use trustdd_trust::Tad;
 
@@ -47,6 +46,9 @@ pub type PartitionerFactory =
 
 /// The set file of each distillation, in its output folder.
 const SET_FILE: &str = "synthetic.safetensors";
+
+/// The picture of a trust-aware distillation's last split, in its output folder.
+pub const PARTITION_PICTURE: &str = "partition.png";
 
 /// A run ready to go: the configuration and any part a downstream crate replaced.
 pub struct Pipeline {
@@ -496,16 +498,19 @@ impl Pipeline {
         };
         // MTT reads no real data while distilling: its diversion is the experts'.
         let diverts = !matches!(config.objective, ObjectiveConfig::Mtt(_));
-        let mut chosen = match partitioner {
-            Some(p) if diverts => Chosen::Diverted(TrustAware::new(
-                inner,
-                p,
-                v.dataset.clone(),
-                device.clone(),
-                config.trust.refresh,
-                trust_seed,
-            )?),
-            _ => Chosen::Plain(inner),
+        let (mut chosen, kept) = match partitioner {
+            Some(p) if diverts => (
+                Chosen::Diverted(TrustAware::new(
+                    inner,
+                    p,
+                    v.dataset.clone(),
+                    device.clone(),
+                    config.trust.refresh,
+                    trust_seed,
+                )?),
+                None,
+            ),
+            other => (Chosen::Plain(inner), other),
         };
         let objective: &mut dyn DistillObjective = match &mut chosen {
             Chosen::Diverted(t) => t,
@@ -525,6 +530,18 @@ impl Pipeline {
         let distill = driver.run(objective, &mut syn, &plain, Some(test), &mut rng, progress)?;
         if let Chosen::Diverted(t) = &chosen {
             rounds.extend_from_slice(t.rounds());
+        }
+        let last_partitioner = match &chosen {
+            Chosen::Diverted(t) => Some(t.partitioner()),
+            Chosen::Plain(_) => kept.as_deref(),
+        };
+        if let (Some(dir), Some(p)) = (&v.out, last_partitioner) {
+            if let Some(view) = p.split_view(&v.dataset)? {
+                write_atomic(
+                    &dir.join(PARTITION_PICTURE),
+                    &partition_picture(&view, &v.dataset)?,
+                )?;
+            }
         }
         // Warm-up rounds and refits count rounds from their own starts; the report numbers the
         // run's refits in order.

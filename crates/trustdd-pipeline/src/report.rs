@@ -83,4 +83,7 @@ pub struct PartitionReport {
     pub noise: Option<NoiseReport>,
     /// Every round, numbered 0, 1, …: warm-up rounds, then refits.
     pub rounds: Vec<PartitionRound>,
+    /// The last split as `partition.png` bytes, when the partitioner gives a split view.
+    #[serde(skip)]
+    pub picture: Option<Vec<u8>>,
 }

@@ -8,5 +8,6 @@ mod corpus;
 mod downstream;
 mod outlier_distillation;
 mod partition;
+mod pictures;
 mod same_bytes;
 mod trust_aware;

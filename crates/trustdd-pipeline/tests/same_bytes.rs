@@ -62,6 +62,7 @@ fn the_same_seed_writes_the_same_bytes_in_every_file() {
         "checkpoint.safetensors",
         "outliers.safetensors",
         "ood.png",
+        "partition.png",
         "report.json",
         "clean-labels/synthetic.safetensors",
         "noisy-labels/checkpoint.safetensors",

@@ -36,6 +36,41 @@ pub struct SplitConfig {
     /// ... that are at most this raw loss (default ln 2: the proxy's probability of the observed
     /// label is at least 1/2; `inf` turns the cap off).
     pub fallback_max_loss: f64,
+    /// What the mixture is fitted to, per sample, before the per-class min–max normalisation
+    /// (default: the loss).
+    pub score: SplitScore,
+}
+
+/// The per-sample score a class's mixture is fitted to (always increasing in the loss, so the
+/// low component is the trusted one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SplitScore {
+    /// The cross-entropy loss `ℓ` of the observed label (DivideMix's choice).
+    #[default]
+    Loss,
+    /// `1 − p(observed label) = 1 − e^(−ℓ)`: bounded, so a few very wrong samples (loss 10
+    /// and more) cannot squeeze every other sample into the bottom tenth of the normalised
+    /// scale, where the clean and the swapped modes merge (`partition.png` of issue 18).
+    Probability,
+}
+
+impl SplitScore {
+    /// The score of a sample with loss `loss`.
+    pub fn of(self, loss: f64) -> f64 {
+        match self {
+            SplitScore::Loss => loss,
+            SplitScore::Probability => -(-loss).exp_m1(),
+        }
+    }
+
+    /// The name of the score, for pictures.
+    pub fn name(self) -> &'static str {
+        match self {
+            SplitScore::Loss => "loss",
+            SplitScore::Probability => "1 - p(observed label)",
+        }
+    }
 }
 
 impl Default for SplitConfig {
@@ -47,6 +82,7 @@ impl Default for SplitConfig {
             min_component_weight: 0.05,
             fallback_quantile: 0.9,
             fallback_max_loss: std::f64::consts::LN_2,
+            score: SplitScore::Loss,
         }
     }
 }
@@ -154,7 +190,10 @@ pub fn split_classes(
         if members.is_empty() {
             continue;
         }
-        let values: Vec<f64> = members.iter().map(|&i| losses[i]).collect();
+        let values: Vec<f64> = members
+            .iter()
+            .map(|&i| config.score.of(losses[i]))
+            .collect();
         let (keep, split) = split_one(class, &values, config)?;
         for (&i, k) in members.iter().zip(keep) {
             trusted[i] = k;
@@ -181,13 +220,10 @@ fn split_one(
     if n == 1 {
         return Ok((vec![true], split));
     }
-    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if hi - lo <= 0.0 {
+    let Some((norm, lo, hi)) = normalise(values) else {
         split.rule = SplitRule::Constant;
         return Ok((vec![true; n], split));
-    }
-    let norm: Vec<f64> = values.iter().map(|v| (v - lo) / (hi - lo)).collect();
+    };
     let gmm = Gmm2::fit(&norm, &config.gmm)?;
     split.gmm = Some(gmm);
     let (low, high) = (gmm.low_component(), 1 - gmm.low_component());
@@ -202,7 +238,7 @@ fn split_one(
         Some(t) => (t, SplitRule::Gmm),
         None => (
             quantile_threshold(&norm, config.fallback_quantile)
-                .min((config.fallback_max_loss - lo) / (hi - lo)),
+                .min((config.score.of(config.fallback_max_loss) - lo) / (hi - lo)),
             SplitRule::QuantileFallback,
         ),
     };
@@ -211,6 +247,20 @@ fn split_one(
     split.threshold = Some(threshold);
     split.rule = rule;
     Ok((keep, split))
+}
+
+/// A class's losses min–max normalised to `[0, 1]`, with the minimum and maximum; `None` when
+/// they are all equal.
+pub(crate) fn normalise(values: &[f64]) -> Option<(Vec<f64>, f64, f64)> {
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (hi - lo > 0.0).then(|| {
+        (
+            values.iter().map(|v| (v - lo) / (hi - lo)).collect(),
+            lo,
+            hi,
+        )
+    })
 }
 
 /// The normalised loss in `[mean_low, mean_high]` where the low component's posterior falls to
@@ -245,6 +295,43 @@ fn quantile_threshold(values: &[f64], q: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_probability_score_is_one_minus_the_observed_labels_probability() {
+        for l in [0.0, 1e-12, 0.3, std::f64::consts::LN_2, 5.0, 40.0] {
+            let p = (-l).exp();
+            assert!((SplitScore::Probability.of(l) - (1.0 - p)).abs() < 1e-15);
+            assert_eq!(SplitScore::Loss.of(l), l);
+        }
+        assert_eq!(SplitScore::Probability.of(f64::INFINITY), 1.0);
+    }
+
+    /// A class of 60 clean samples (loss 0.05–0.35), 40 swapped ones (1.2–2.0) and ten very
+    /// wrong ones (10–28): min–max normalised losses squeeze the first two groups into the
+    /// bottom 7% of the scale, and the mixture splits that bulk from the tail; the probability
+    /// score keeps the groups apart and trusts exactly the clean ones.
+    #[test]
+    fn the_probability_score_separates_a_swapped_mode_that_a_heavy_tail_hides() {
+        let mut losses: Vec<f64> = (0..60).map(|i| 0.05 + 0.005 * i as f64).collect();
+        losses.extend((0..40).map(|i| 1.2 + 0.02 * i as f64));
+        losses.extend((0..10).map(|i| 10.0 + 2.0 * i as f64));
+        let labels = vec![0u32; losses.len()];
+        let split = |score| {
+            let config = SplitConfig {
+                score,
+                ..SplitConfig::default()
+            };
+            split_classes(&losses, &labels, 1, &config).unwrap().0
+        };
+        let by_probability = split(SplitScore::Probability);
+        assert!(by_probability[..60].iter().all(|&t| t));
+        assert!(!by_probability[60..].iter().any(|&t| t));
+        let by_loss = split(SplitScore::Loss);
+        assert!(
+            by_loss[60..100].iter().any(|&t| t),
+            "the loss score was expected to trust swapped samples here"
+        );
+    }
 
     #[test]
     fn noisy_class_is_split_clean_class_falls_back_and_constants_are_trusted() {

@@ -28,7 +28,7 @@ mod recall;
 mod reliability;
 mod tad;
 
-pub use class_split::{split_classes, ClassSplit, SplitConfig, SplitRule};
+pub use class_split::{split_classes, ClassSplit, SplitConfig, SplitRule, SplitScore};
 pub use config::TadConfig;
 pub use diagnostics::{ClassDiagnostics, RoundDiagnostics};
 pub use error::{Result, TrustError};

@@ -8,3 +8,4 @@ mod end_to_end;
 mod mnist_budget;
 mod properties;
 mod resume;
+mod split_view;

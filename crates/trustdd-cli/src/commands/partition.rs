@@ -5,12 +5,12 @@ use crate::config_file::read_toml;
 use crate::data_args::DataArgs;
 use crate::progress_bar::Bars;
 use crate::trust_table::print_rounds;
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Args;
 use std::path::PathBuf;
 use trustdd_core::write_atomic;
 use trustdd_noise::NoiseConfig;
-use trustdd_pipeline::{Augmentation, PartitionerConfig, RunConfig};
+use trustdd_pipeline::{PartitionerConfig, RunConfig};
 use trustdd_trust::TadConfig;
 
 /// Options of `trustdd partition`.
@@ -24,8 +24,9 @@ pub struct PartitionArgs {
     /// Rounds: the run's warm-up rounds (2), then its refits during distillation.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
-    /// A TOML file with TAD settings (`trustdd_trust::TadConfig`, used as written; default: the
-    /// run's, with the dataset's DSA and at least IPC 10 trusted per class, as `distill`).
+    /// A TOML file with TAD settings (`trustdd_trust::TadConfig`; unset fields keep their
+    /// defaults). Resolved as `distill` resolves its partitioner: the dataset's DSA for the
+    /// proxy (unless augmentation is off) and at least IPC 10 trusted per class.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Seed of the noise and of the partitioner.
@@ -37,6 +38,10 @@ pub struct PartitionArgs {
     /// Also write the partition report (configuration, noise report, every round) as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Also write the last split as a PNG (per class: the loss histogram split into right and
+    /// wrong labels, the two fitted components, the threshold), as `partition.png` of a run.
+    #[arg(long)]
+    picture: Option<PathBuf>,
 }
 
 /// Runs `trustdd partition`: [`trustdd_pipeline::Pipeline::partition`] on the run these flags
@@ -51,8 +56,6 @@ pub fn run(args: &PartitionArgs, quiet: bool) -> Result<()> {
     };
     if let Some(path) = &args.config {
         config.partitioner = PartitionerConfig::Tad(read_toml::<TadConfig>(path)?);
-        // The file's proxy augmentation is used as written.
-        config.augmentation = Augmentation::AsConfigured;
     }
     let bars = Bars::new(quiet);
     let report = config.build()?.partition(args.rounds, &bars);
@@ -75,6 +78,15 @@ pub fn run(args: &PartitionArgs, quiet: bool) -> Result<()> {
     )?;
     if let Some(path) = &args.json {
         write_atomic(path, &serde_json::to_vec_pretty(&report)?)?;
+    }
+    if let Some(path) = &args.picture {
+        match &report.picture {
+            Some(png) => write_atomic(path, png)?,
+            None => bail!(
+                "--picture: the {} partitioner gives no split view",
+                report.partitioner
+            ),
+        }
     }
     Ok(())
 }

@@ -21,10 +21,13 @@ use crate::reliability::ReliabilityModel;
 use candle_core::Tensor;
 use std::collections::HashMap;
 use std::time::Instant;
-use trustdd_core::{Figure, PartitionContext, TrustPartition, TrustPartitioner, TrustRng};
+use trustdd_core::{
+    Figure, ImageDataset, PartitionContext, SplitView, TrustPartition, TrustPartitioner, TrustRng,
+};
 use trustdd_nn::Network;
 
 mod checkpoint;
+mod split_view;
 mod top_up;
 
 use checkpoint::load_network;
@@ -334,6 +337,9 @@ impl TrustPartitioner for Tad {
     }
     fn load_state(&mut self, state: &HashMap<String, Tensor>) -> trustdd_core::Result<()> {
         self.restore_state(state)
+    }
+    fn split_view(&self, dataset: &ImageDataset) -> trustdd_core::Result<Option<SplitView>> {
+        self.split_view_of(dataset)
     }
     /// Recalled samples (new, kept, dropped) and their accuracy, split fallbacks, proxy losses.
     fn round_figures(&self) -> Vec<(String, Figure)> {

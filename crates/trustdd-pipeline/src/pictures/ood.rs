@@ -1,41 +1,12 @@
 //! `ood.png`: the score distributions of the in-distribution test set and of every OOD set, one
 //! panel per training set (without and with S_o), drawn with plotters.
 
-use crate::ScoreHistograms;
+use super::{drawing, render, COLOURS};
 use plotters::prelude::*;
-use plotters::style::FontStyle;
-use std::sync::Once;
 use trustdd_core::{Error, Result};
+use trustdd_ood::ScoreHistograms;
 
 const PANEL: (u32, u32) = (900, 340);
-const COLOURS: [RGBColor; 8] = [
-    RGBColor(214, 39, 40),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-];
-
-/// The font plotters draws text with: DejaVu Sans, embedded (the `dejavu` crate), so a picture
-/// needs no system font and is the same on every machine.
-fn register_font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // Registration only fails for a malformed font, and this one is fixed.
-        let _ = plotters::style::register_font(
-            "sans-serif",
-            FontStyle::Normal,
-            dejavu::sans::regular(),
-        );
-    });
-}
-
-fn drawing(e: impl std::fmt::Display) -> Error {
-    Error::invalid("OOD picture", e, "a drawable chart")
-}
 
 /// A PNG of one panel per `(title, histograms)`, stacked: the in-distribution scores as a grey
 /// filled histogram and each OOD set's as a coloured line, all as fractions of their set (so
@@ -47,24 +18,13 @@ pub fn ood_picture(panels: &[(&str, &ScoreHistograms)]) -> Result<Vec<u8>> {
     if panels.is_empty() {
         return Err(Error::empty("OOD picture panels"));
     }
-    register_font();
     let (w, h) = (PANEL.0, PANEL.1 * panels.len() as u32);
-    let mut rgb = vec![255u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(drawing)?;
+    render("OOD picture", (w, h), |root| {
         for (area, (title, hist)) in root.split_evenly((panels.len(), 1)).iter().zip(panels) {
             panel(area, title, hist)?;
         }
-        root.present().map_err(drawing)?;
-    }
-    let image = image::RgbImage::from_raw(w, h, rgb)
-        .ok_or_else(|| Error::invalid("OOD picture buffer", "too small", "w·h·3 bytes"))?;
-    let mut png = Vec::new();
-    image
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .map_err(|e| Error::invalid("OOD picture", e, "encodable as PNG"))?;
-    Ok(png)
+        Ok(())
+    })
 }
 
 fn fractions(counts: &[u64]) -> Vec<f64> {
@@ -98,20 +58,20 @@ fn panel(
         .x_label_area_size(32)
         .y_label_area_size(48)
         .build_cartesian_2d(lo..hi, 0f64..top.max(1e-9))
-        .map_err(drawing)?;
+        .map_err(drawing("OOD picture"))?;
     chart
         .configure_mesh()
         .x_desc("score (higher: more in-distribution)")
         .y_desc("fraction")
         .label_style(("sans-serif", 12))
         .draw()
-        .map_err(drawing)?;
+        .map_err(drawing("OOD picture"))?;
     let bins = hist.edges.windows(2).zip(&id);
     chart
         .draw_series(bins.map(|(e, &f)| {
             Rectangle::new([(e[0], 0.0), (e[1], f)], RGBColor(170, 170, 170).filled())
         }))
-        .map_err(drawing)?
+        .map_err(drawing("OOD picture"))?
         .label("in-distribution (test)")
         .legend(|(x, y)| {
             Rectangle::new(
@@ -127,7 +87,7 @@ fn panel(
                 centres.zip(f.iter().copied()),
                 colour.stroke_width(2),
             ))
-            .map_err(drawing)?
+            .map_err(drawing("OOD picture"))?
             .label(name.clone())
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 14, y)], colour.stroke_width(2))
@@ -140,6 +100,6 @@ fn panel(
         .label_font(("sans-serif", 12))
         .position(SeriesLabelPosition::UpperLeft)
         .draw()
-        .map_err(drawing)?;
+        .map_err(drawing("OOD picture"))?;
     Ok(())
 }
