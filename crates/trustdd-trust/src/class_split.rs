@@ -39,6 +39,9 @@ pub struct SplitConfig {
     /// What the mixture is fitted to, per sample, before the per-class min–max normalisation
     /// (default: the loss).
     pub score: SplitScore,
+    /// The mixture's threshold never trusts a raw loss above this (default `None`: no cap;
+    /// ln 2 keeps only samples whose observed label the proxy gives probability ≥ 1/2).
+    pub max_trusted_loss: Option<f64>,
 }
 
 /// The per-sample score a class's mixture is fitted to (always increasing in the loss, so the
@@ -83,6 +86,7 @@ impl Default for SplitConfig {
             fallback_quantile: 0.9,
             fallback_max_loss: std::f64::consts::LN_2,
             score: SplitScore::Loss,
+            max_trusted_loss: None,
         }
     }
 }
@@ -116,6 +120,13 @@ impl SplitConfig {
         unit("min_mean_gap", self.min_mean_gap, false)?;
         unit("min_component_weight", self.min_component_weight, false)?;
         unit("fallback_quantile", self.fallback_quantile, true)?;
+        if let Some(m) = self.max_trusted_loss.filter(|m| m.is_nan() || *m <= 0.0) {
+            return Err(trustdd_core::Error::invalid(
+                "max_trusted_loss",
+                m,
+                "a positive number",
+            ));
+        }
         if self.fallback_max_loss.is_nan() || self.fallback_max_loss <= 0.0 {
             return Err(trustdd_core::Error::invalid(
                 "fallback_max_loss",
@@ -234,11 +245,14 @@ fn split_one(
     } else {
         crossing(&gmm, config.tau)
     };
+    let cap = |loss: f64| (config.score.of(loss) - lo) / (hi - lo);
     let (threshold, rule) = match threshold {
-        Some(t) => (t, SplitRule::Gmm),
+        Some(t) => (
+            config.max_trusted_loss.map_or(t, |m| t.min(cap(m))),
+            SplitRule::Gmm,
+        ),
         None => (
-            quantile_threshold(&norm, config.fallback_quantile)
-                .min((config.score.of(config.fallback_max_loss) - lo) / (hi - lo)),
+            quantile_threshold(&norm, config.fallback_quantile).min(cap(config.fallback_max_loss)),
             SplitRule::QuantileFallback,
         ),
     };
