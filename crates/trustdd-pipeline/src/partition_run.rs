@@ -4,7 +4,7 @@
 use crate::pictures::partition_picture;
 use crate::pipeline::{Pipeline, Prepared};
 use crate::report::PartitionReport;
-use crate::trust_aware::{refit, warm_up};
+use crate::trust_aware::{number_rounds, refit, warm_up};
 use trustdd_core::{Error, ImageDataset, PartitionRound, Progress, Result};
 
 impl Pipeline {
@@ -68,10 +68,7 @@ impl Pipeline {
                 progress,
             )?);
         }
-        // Numbered as a run's report numbers them.
-        for (k, r) in report.iter_mut().enumerate() {
-            r.round = k;
-        }
+        number_rounds(&mut report);
         let picture = match partitioner.split_view(&noisy)? {
             Some(view) => Some(partition_picture(&view, &noisy)?),
             None => None,

@@ -13,7 +13,7 @@ use crate::ood_sets::{build_ood_sets, default_ood_sets};
 use crate::outlier_set::{distill_outliers, save_outliers};
 use crate::pictures::{ood_picture, partition_picture};
 use crate::report::{OutlierReport, RunReport, VariantReport};
-use crate::trust_aware::{warm_up, TrustAware};
+use crate::trust_aware::{number_rounds, warm_up, TrustAware};
 use crate::trusted_experts::train_trusted_experts;
 use candle_core::{DType, Device};
 use std::path::{Path, PathBuf};
@@ -543,11 +543,7 @@ impl Pipeline {
                 )?;
             }
         }
-        // Warm-up rounds and refits count rounds from their own starts; the report numbers the
-        // run's refits in order.
-        for (k, r) in rounds.iter_mut().enumerate() {
-            r.round = k;
-        }
+        number_rounds(&mut rounds);
         Ok(VariantReport {
             label: v.label,
             partitioner: partitioner_name,

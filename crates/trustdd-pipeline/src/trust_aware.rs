@@ -200,3 +200,11 @@ pub(crate) fn warm_up(
         .map(|round| refit(partitioner, dataset, device, warmup_seed, round, progress))
         .collect()
 }
+
+/// Numbers a run's rounds 0, 1, … in order: warm-up rounds and refits count from their own
+/// starts, a report counts the run's refits.
+pub(crate) fn number_rounds(rounds: &mut [PartitionRound]) {
+    for (k, r) in rounds.iter_mut().enumerate() {
+        r.round = k;
+    }
+}

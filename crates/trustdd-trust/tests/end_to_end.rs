@@ -4,8 +4,8 @@ use crate::common;
 
 use anyhow::Result;
 use candle_core::Device;
-use common::{patterns, tiny_tad};
-use trustdd_core::{PartitionContext, Silent, TrustPartitioner, TrustRng};
+use common::{observe_rounds, patterns, tiny_tad};
+use trustdd_core::{Silent, TrustPartitioner, TrustRng};
 use trustdd_trust::Tad;
 
 #[test]
@@ -21,15 +21,7 @@ fn tad_finds_the_flipped_labels() -> Result<()> {
         .count() as f64
         / ds.len() as f64;
     let mut tad = Tad::new(tiny_tad())?;
-    for round in 0..3 {
-        let ctx = PartitionContext {
-            dataset: &ds,
-            device: &Device::Cpu,
-            round,
-            progress: &Silent,
-        };
-        tad.observe(&ctx, &mut TrustRng::for_item(5, round as u64))?;
-    }
+    observe_rounds(&mut tad, &ds, 3, 5)?;
     let d = tad.diagnostics();
     assert_eq!(d.len(), 3);
     let last = d.last().unwrap();

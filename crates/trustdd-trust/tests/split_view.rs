@@ -3,9 +3,8 @@
 use crate::common;
 
 use anyhow::Result;
-use candle_core::Device;
-use common::{patterns, tiny_tad};
-use trustdd_core::{PartitionContext, Silent, TrustPartitioner, TrustRng};
+use common::{observe_rounds, patterns, tiny_tad};
+use trustdd_core::TrustPartitioner;
 use trustdd_trust::Tad;
 
 #[test]
@@ -13,15 +12,7 @@ fn the_split_view_is_the_last_rounds_split() -> Result<()> {
     let ds = patterns(30, 0.4, 3)?;
     let mut tad = Tad::new(tiny_tad())?;
     assert!(tad.split_view(&ds)?.is_none(), "a view before any round");
-    for round in 0..2 {
-        let ctx = PartitionContext {
-            dataset: &ds,
-            device: &Device::Cpu,
-            round,
-            progress: &Silent,
-        };
-        tad.observe(&ctx, &mut TrustRng::for_item(5, round as u64))?;
-    }
+    observe_rounds(&mut tad, &ds, 2, 5)?;
     let view = tad.split_view(&ds)?.expect("a view after a round");
     let last = tad.diagnostics().last().unwrap();
     assert_eq!(view.classes.len(), last.classes.len());

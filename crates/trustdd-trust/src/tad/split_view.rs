@@ -10,7 +10,7 @@ impl Tad {
     ///
     /// # Errors
     /// A shape error when `dataset` is not the one the rounds observed.
-    pub fn split_view_of(&self, dataset: &ImageDataset) -> Result<Option<SplitView>> {
+    pub(crate) fn split_view_of(&self, dataset: &ImageDataset) -> Result<Option<SplitView>> {
         let losses = self.history.mean();
         if losses.is_empty() {
             return Ok(None);

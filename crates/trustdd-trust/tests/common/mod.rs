@@ -2,7 +2,10 @@
 #![allow(dead_code)]
 
 use anyhow::Result;
-use trustdd_core::{ImageDataset, ImageShape, TrustRng};
+use candle_core::Device;
+use trustdd_core::{
+    ImageDataset, ImageShape, PartitionContext, Silent, TrustPartitioner, TrustRng,
+};
 use trustdd_nn::{ArchConfig, ConvNetConfig};
 use trustdd_train::dsa::DsaConfig;
 use trustdd_trust::TadConfig;
@@ -58,4 +61,24 @@ pub fn tiny_tad() -> TadConfig {
     c.proxy.augment = Some(DsaConfig::digits());
     c.min_trusted_per_class = 4;
     c
+}
+
+/// Runs `rounds` observes of `partitioner` on `dataset` (CPU), round `r` from
+/// `TrustRng::for_item(seed, r)`.
+pub fn observe_rounds(
+    partitioner: &mut dyn TrustPartitioner,
+    dataset: &ImageDataset,
+    rounds: usize,
+    seed: u64,
+) -> Result<()> {
+    for round in 0..rounds {
+        let ctx = PartitionContext {
+            dataset,
+            device: &Device::Cpu,
+            round,
+            progress: &Silent,
+        };
+        partitioner.observe(&ctx, &mut TrustRng::for_item(seed, round as u64))?;
+    }
+    Ok(())
 }
