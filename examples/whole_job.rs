@@ -251,6 +251,7 @@ fn main() -> Result<()> {
                     ..TrainConfig::default()
                 },
                 test_batch_size: 256,
+                batch_norm_augment: None,
             };
             let targets = Targets::hard(&labels, &device)?;
             let r = evaluate_synthetic(&images, &targets, &test, &config, 0, &device, &Silent)?;

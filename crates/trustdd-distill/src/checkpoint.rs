@@ -28,13 +28,17 @@ pub struct CheckpointSpec {
 /// # Errors
 /// An invalid-parameter error if `config` cannot be rendered as JSON.
 pub fn config_hash<T: Serialize>(config: &T) -> Result<String> {
-    let text = json(config)?;
+    Ok(bytes_hash(json(config)?.as_bytes()))
+}
+
+/// FNV-1a 64 of `bytes`, as 16 hex digits (a fingerprint, not a cryptographic hash).
+pub fn bytes_hash(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
+    for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    Ok(format!("{h:016x}"))
+    format!("{h:016x}")
 }
 
 /// The run's progress as stored in a checkpoint.

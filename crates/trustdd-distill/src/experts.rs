@@ -171,6 +171,7 @@ fn run_experts(
         lr_decay_epochs: Some(Vec::new()),
         lr_decay_factor: 1.0,
         augment: config.dsa.clone(),
+        dc_augment: None,
     };
     let total = (config.experts * config.epochs) as u64;
     let mut experts = Vec::with_capacity(config.experts);

@@ -365,6 +365,7 @@ impl GradientMatching {
             lr_decay_epochs: Some(Vec::new()),
             lr_decay_factor: 1.0,
             augment: self.config.dsa.clone(),
+            dc_augment: None,
         };
         // Real batches and transforms are drawn on this thread, in a fixed order, so the
         // second-order worker consumes no randomness.

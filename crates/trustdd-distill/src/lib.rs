@@ -30,7 +30,7 @@ mod set_file;
 mod tensor_file;
 mod trajectory_gradients;
 
-pub use checkpoint::{config_hash, CheckpointSpec};
+pub use checkpoint::{bytes_hash, config_hash, CheckpointSpec};
 pub use companion::Companion;
 pub use distance::{gradient_distance, COSINE_EPS};
 pub use dm::{dm_loss, Dm, DmConfig};

@@ -22,6 +22,7 @@ fn config() -> OodEvalConfig {
                 ..TrainConfig::default()
             },
             test_batch_size: 7,
+            batch_norm_augment: None,
         },
         ..OodEvalConfig::default()
     }

@@ -4,6 +4,7 @@
 //! finish in a few minutes on a 2-core CPU.
 
 use crate::data::DataConfig;
+use crate::ranking::RankingConfig;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use trustdd_core::{Error, Result, TrustRng};
@@ -11,7 +12,7 @@ use trustdd_distill::{DmConfig, ExpertConfig, GradientMatchingConfig, MttConfig}
 use trustdd_nn::{ArchConfig, ConvNetConfig};
 use trustdd_noise::{MapChoice, NoiseConfig};
 use trustdd_train::dsa::DsaConfig;
-use trustdd_train::{EvalConfig, TrainConfig};
+use trustdd_train::{DcAugmentConfig, EvalConfig, TrainConfig};
 use trustdd_trust::TadConfig;
 
 /// Every setting of a run. Unknown fields are errors, missing ones take the main job's values.
@@ -48,14 +49,17 @@ pub struct RunConfig {
     pub eval_every: usize,
     /// Also evaluate the initial set (random real images).
     pub baseline: bool,
+    /// DD-Ranking's metrics for the run's set (`None`: not computed): hard-label recovery
+    /// against the full training set, improvement over random real subsets, label-robust score.
+    pub ranking: Option<RankingConfig>,
     /// Outliers distilled beside the set (TrustDD) and the OOD evaluation.
     pub outliers: OutlierConfig,
     /// Whether DSA settings follow the dataset ([`Augmentation::DatasetDefault`]) or are taken
     /// as written.
     pub augmentation: Augmentation,
     /// The evaluation's augmentation protocol: `dsa` (per-sample DSA, the DSA/DM/MTT
-    /// references) or `dc` (no augmentation, DC's `get_daparam` for ConvNet on every dataset but
-    /// MNIST, whose crop/scale/rotate augmentation is not implemented here and is refused).
+    /// references) or `dc` (DC's `get_daparam`: its crop/scale/rotate for MNIST, crop/noise
+    /// for batch-norm ConvNets, no augmentation otherwise).
     pub eval_protocol: EvalProtocol,
     /// The DSA groups, as the references' `--dsa_strategy` (for example
     /// `"color_crop_cutout_flip_scale_rotate"`), used for every DSA setting that is on when
@@ -116,6 +120,7 @@ impl Default for RunConfig {
             },
             eval_every: 0,
             baseline: false,
+            ranking: None,
             outliers: OutlierConfig::default(),
             augmentation: Augmentation::DatasetDefault,
             zca: false,
@@ -156,6 +161,9 @@ impl RunConfig {
         self.trust.validate()?;
         self.eval.validate()?;
         self.outliers.validate(&self.objective)?;
+        if let Some(ranking) = &self.ranking {
+            ranking.validate()?;
+        }
         if let Some(strategy) = &self.dsa_strategy {
             DsaConfig::from_strategy(strategy)?;
         }
@@ -205,7 +213,11 @@ impl RunConfig {
             t.min_trusted_per_class = t.min_trusted_per_class.max(c.ipc);
         }
         if c.eval_protocol == EvalProtocol::Dc {
+            // DC's `get_daparam`: crop/scale/rotate for MNIST, crop/noise for ConvNetBN (it
+            // takes precedence, as there), nothing otherwise.
             c.eval.train.augment = None;
+            c.eval.train.dc_augment = is_mnist(dataset).then(DcAugmentConfig::mnist);
+            c.eval.batch_norm_augment = Some(DcAugmentConfig::batch_norm());
         }
         c
     }
@@ -216,11 +228,16 @@ impl RunConfig {
 /// reference drops it for MNIST and SVHN only; the full strategy (flip included) for every
 /// other dataset, Fashion-MNIST and KMNIST included.
 pub fn dataset_dsa(dataset: &str) -> DsaConfig {
-    if dataset.starts_with("mnist") || dataset == "svhn" {
+    if is_mnist(dataset) || dataset == "svhn" {
         DsaConfig::digits()
     } else {
         DsaConfig::default()
     }
+}
+
+/// MNIST or one of its subsets (`mnist-10k`), by the loaded data's name.
+fn is_mnist(dataset: &str) -> bool {
+    dataset.starts_with("mnist")
 }
 
 /// How DSA settings are chosen.
@@ -241,7 +258,8 @@ pub enum Augmentation {
 pub enum EvalProtocol {
     /// Per-sample DSA on the training batches (DSA, DM, MTT references).
     Dsa,
-    /// DC's protocol: no augmentation (DC's `get_daparam` for ConvNet, except MNIST).
+    /// DC's protocol (`get_daparam`): DC's own augmentation, crop/scale/rotate for MNIST and
+    /// crop/noise for batch-norm ConvNets; none otherwise.
     Dc,
 }
 
@@ -596,6 +614,9 @@ pub struct Streams {
     pub ood_sets: u64,
     /// The validation split's draw (default 5).
     pub validation: u64,
+    /// DD-Ranking's random real subsets: subset `r` is drawn from stream `(ranking seed, r)`
+    /// (default 6).
+    pub ranking: u64,
 }
 
 impl Default for Streams {
@@ -607,6 +628,7 @@ impl Default for Streams {
             trust_warmup: 4,
             ood_sets: 1000,
             validation: 5,
+            ranking: 6,
         }
     }
 }

@@ -13,7 +13,8 @@
 //! - The composition the strategy crates leave to their user lives here: [`TrustAware`] (any
 //!   objective diverted to the trusted data), [`train_trusted_experts`] (MTT experts on the
 //!   trusted data), TrustDD's outlier set S_o distilled jointly with S ([`JointOutliers`]; alone,
-//!   [`distill_outliers`], for MTT runs), `ood.png`, and the comparison runs.
+//!   [`distill_outliers`], for MTT runs), `ood.png`, the comparison runs, and DD-Ranking's
+//!   metrics of a run's set ([`RankingConfig`], the full-data accuracy cached).
 //!
 //! The strategy crates (noise, trust, distill, ood) depend on core and on the compute crates
 //! (nn, train), never on each other; this crate is the only one that knows them all.
@@ -29,6 +30,7 @@ mod outlier_set;
 mod partition_run;
 mod pictures;
 mod pipeline;
+mod ranking;
 mod report;
 mod trust_aware;
 mod trusted_experts;
@@ -48,6 +50,7 @@ pub use outlier_set::{
 };
 pub use pictures::{ood_picture, partition_picture};
 pub use pipeline::{ObjectiveFactory, PartitionerFactory, Pipeline, PARTITION_PICTURE};
+pub use ranking::{RankingConfig, RankingReport, ReferenceLabels};
 pub use report::{OutlierReport, PartitionReport, RunReport, VariantReport};
 pub use trust_aware::TrustAware;
 pub use trusted_experts::train_trusted_experts;

@@ -2,9 +2,7 @@
 //! run: noise, trust partitioning, distillation (with comparison runs), outlier distillation,
 //! evaluation, files.
 
-use crate::config::{
-    EvalProtocol, Init, ObjectiveConfig, OutlierSource, PartitionerConfig, RunConfig,
-};
+use crate::config::{Init, ObjectiveConfig, OutlierSource, PartitionerConfig, RunConfig};
 use crate::created_dirs::CreatedDirs;
 use crate::data::load_dataset;
 use crate::joint::{JointInner, JointOutliers};
@@ -12,6 +10,7 @@ use crate::objectives::{build_objective, build_outlier_objective, ObjectiveInput
 use crate::ood_sets::{build_ood_sets, default_ood_sets};
 use crate::outlier_set::{distill_outliers, save_outliers};
 use crate::pictures::{ood_picture, partition_picture};
+use crate::ranking::{rank_set, RankingData};
 use crate::report::{OutlierReport, RunReport, VariantReport};
 use crate::trust_aware::{number_rounds, warm_up, TrustAware};
 use crate::trusted_experts::train_trusted_experts;
@@ -169,13 +168,6 @@ impl Pipeline {
         created: &mut CreatedDirs,
     ) -> Result<RunReport> {
         let start = Instant::now();
-        if self.config.eval_protocol == EvalProtocol::Dc && train.name().starts_with("mnist") {
-            return Err(Error::invalid(
-                "eval_protocol",
-                "dc on MNIST",
-                "dsa: DC's MNIST augmentation (crop, scale, rotate) is not implemented",
-            ));
-        }
         let Prepared {
             config,
             device,
@@ -189,6 +181,8 @@ impl Pipeline {
             Some(w) => test.with_preprocess(w)?,
             None => test,
         };
+        // The clean labels stay at hand for the ranking after `clean` went to its variant.
+        let clean_data = clean.clone();
         let mut variants = Vec::new();
         let noisy_label = if noise.is_some() {
             "noisy labels"
@@ -295,6 +289,21 @@ impl Pipeline {
             )?),
             None => None,
         };
+        let ranking = match &config.ranking {
+            Some(r) => Some(rank_set(
+                &config,
+                r,
+                primary,
+                &RankingData {
+                    observed: &noisy,
+                    clean: &clean_data,
+                    test: &test,
+                },
+                &device,
+                progress,
+            )?),
+            None => None,
+        };
         let report = RunReport {
             validation_size: validation.as_ref().map_or(0, ImageDataset::len),
             config,
@@ -302,6 +311,7 @@ impl Pipeline {
             noise,
             runs,
             outliers,
+            ranking,
             total_seconds: start.elapsed().as_secs_f64(),
         };
         if let Some(out) = &report.config.out {

@@ -1,6 +1,7 @@
 //! [`RunReport`]: what a run did, serialised as its `report.json`.
 
 use crate::config::RunConfig;
+use crate::ranking::RankingReport;
 use serde::Serialize;
 use trustdd_core::{PartitionRound, SyntheticSet};
 use trustdd_distill::DistillReport;
@@ -25,6 +26,8 @@ pub struct RunReport {
     pub runs: Vec<VariantReport>,
     /// The outlier set and OOD evaluation, when configured.
     pub outliers: Option<OutlierReport>,
+    /// DD-Ranking's metrics for the run's set, when configured.
+    pub ranking: Option<RankingReport>,
     /// Seconds of the whole run.
     #[serde(skip)]
     pub total_seconds: f64,

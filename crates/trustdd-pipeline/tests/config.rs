@@ -174,18 +174,34 @@ fn the_dc_protocol_and_a_dsa_strategy_are_selectable() {
         ..RunConfig::default()
     };
     assert!(bad.build().err().unwrap().to_string().contains("twirl"));
-    // DC's MNIST augmentation is not implemented: refused, not silently replaced.
-    let mnist = RunConfig {
+    // DC's `get_daparam`: crop/scale/rotate on MNIST, crop/noise for a batch-norm ConvNet
+    // (on every dataset, MNIST included), nothing for other networks elsewhere.
+    use trustdd_nn::{ArchConfig, ConvNetConfig, NormKind};
+    use trustdd_train::{DcAugmentConfig, DcAugmentOp};
+    let dc = RunConfig {
         eval_protocol: EvalProtocol::Dc,
         ..RunConfig::default()
     };
-    let e = mnist
-        .build()
-        .unwrap()
-        .run(&trustdd_core::Silent)
-        .err()
-        .unwrap();
-    assert!(e.to_string().contains("eval_protocol"), "{e}");
+    let mnist = dc.resolved("mnist");
+    assert_eq!(mnist.eval.train.augment, None);
+    assert_eq!(mnist.eval.train.dc_augment, Some(DcAugmentConfig::mnist()));
+    assert_eq!(dc.resolved("fashion-mnist").eval.train.dc_augment, None);
+    let bn = ArchConfig::ConvNet(ConvNetConfig {
+        norm: NormKind::Batch,
+        ..ConvNetConfig::default()
+    });
+    for resolved in [&mnist, &dc.resolved("fashion-mnist")] {
+        let t = resolved.eval.train_for(&bn);
+        assert_eq!(t.augment, None);
+        let strategy = t.dc_augment.unwrap().strategy;
+        assert_eq!(strategy, vec![DcAugmentOp::Crop, DcAugmentOp::Noise]);
+    }
+    let instance = ArchConfig::ConvNet(ConvNetConfig::default());
+    assert_eq!(
+        mnist.eval.train_for(&instance).dc_augment,
+        Some(DcAugmentConfig::mnist())
+    );
+    assert!(dc.build().is_ok());
 }
 
 #[test]

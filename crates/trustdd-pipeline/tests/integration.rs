@@ -9,5 +9,6 @@ mod downstream;
 mod outlier_distillation;
 mod partition;
 mod pictures;
+mod ranking;
 mod same_bytes;
 mod trust_aware;

@@ -1,10 +1,10 @@
 //! Test accuracy and the evaluation protocol of a distilled set (ALGORITHMS.md §2).
 
-use crate::{train, Result, Targets, TensorSource, TrainConfig};
+use crate::{train, DcAugmentConfig, Result, Targets, TensorSource, TrainConfig, TrainSource};
 use candle_core::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 use trustdd_core::{ImageDataset, ImageShape, Progress, ProgressEvent, TrustRng};
-use trustdd_nn::{ArchConfig, Network};
+use trustdd_nn::{ArchConfig, Network, NormKind};
 
 /// Fraction of `test` images (observed labels) whose argmax logit is the label, in [0, 1].
 ///
@@ -57,6 +57,10 @@ pub struct EvalConfig {
     pub train: TrainConfig,
     /// Batch size for computing test accuracy (default 256).
     pub test_batch_size: usize,
+    /// DC's protocol for batch-norm ConvNets (`get_daparam`'s `ConvNetBN` case): when set, a
+    /// ConvNet with batch norm trains with this augmentation in place of `train`'s (default
+    /// `None`).
+    pub batch_norm_augment: Option<DcAugmentConfig>,
 }
 
 impl Default for EvalConfig {
@@ -66,6 +70,7 @@ impl Default for EvalConfig {
             runs: 5,
             train: TrainConfig::default(),
             test_batch_size: 256,
+            batch_norm_augment: None,
         }
     }
 }
@@ -94,7 +99,23 @@ impl EvalConfig {
                 "at least 1",
             ));
         }
+        if let Some(dc) = &self.batch_norm_augment {
+            dc.validate()?;
+        }
         self.train.validate()
+    }
+
+    /// How `arch`'s networks train: `train`, or for a batch-norm ConvNet under
+    /// `batch_norm_augment`, `train` with that augmentation and no DSA.
+    pub fn train_for(&self, arch: &ArchConfig) -> TrainConfig {
+        match (&self.batch_norm_augment, arch) {
+            (Some(dc), ArchConfig::ConvNet(c)) if c.norm == NormKind::Batch => TrainConfig {
+                augment: None,
+                dc_augment: Some(dc.clone()),
+                ..self.train.clone()
+            },
+            _ => self.train.clone(),
+        }
     }
 }
 
@@ -165,29 +186,35 @@ pub fn evaluate_synthetic(
     config.validate()?;
     let source = TensorSource::new(images, targets.clone())?;
     let shape = test.shape();
-    if crate::TrainSource::image_shape(&source) != shape {
+    if source.image_shape() != shape {
         return Err(trustdd_core::Error::shape(
             "distilled image shape vs test set",
             shape,
-            crate::TrainSource::image_shape(&source),
+            source.image_shape(),
         ));
     }
-    // The reference's schedule: E + 1 passes, the decay after pass E/2 + 1.
-    let schedule = config.train.reference_evaluation();
     let total = (config.architectures.len() * config.runs) as u64;
     let mut done = 0;
     let mut report = EvalReport {
         architectures: Vec::new(),
     };
     for arch in &config.architectures {
+        // The reference's schedule: E + 1 passes, the decay after pass E/2 + 1.
+        let schedule = config.train_for(arch).reference_evaluation();
         let mut accuracies = Vec::with_capacity(config.runs);
         let mut name = String::new();
         for run in 0..config.runs {
-            let (mut net, mut rng) =
-                evaluation_network(arch, shape, test.num_classes(), seed, run, device)?;
-            name = net.arch().name();
-            train(&mut net, &source, &schedule, &mut rng, device, progress)?;
-            let acc = accuracy(&net, test, config.test_batch_size, device)?;
+            let (acc, arch_name) = train_and_test(
+                &source,
+                test,
+                arch,
+                &schedule,
+                config.test_batch_size,
+                (seed, run),
+                device,
+                progress,
+            )?;
+            name = arch_name;
             accuracies.push(acc);
             done += 1;
             progress.report(ProgressEvent {
@@ -207,6 +234,39 @@ pub fn evaluate_synthetic(
         });
     }
     Ok(report)
+}
+
+/// One network of the protocol: [`evaluation_network`]`(arch, …, seed, run)` trained on
+/// `source` with `schedule` (taken as given), then its test accuracy and the architecture's
+/// name. [`evaluate_synthetic`] runs this for every run; so does anything that must train its
+/// networks exactly as the protocol does (DD-Ranking's random subsets, the full-data network).
+///
+/// # Errors
+/// Training and network errors.
+#[allow(clippy::too_many_arguments)]
+pub fn train_and_test(
+    source: &dyn TrainSource,
+    test: &ImageDataset,
+    arch: &ArchConfig,
+    schedule: &TrainConfig,
+    test_batch_size: usize,
+    (seed, run): (u64, usize),
+    device: &Device,
+    progress: &dyn Progress,
+) -> Result<(f64, String)> {
+    let (mut net, mut rng) = evaluation_network(
+        arch,
+        source.image_shape(),
+        test.num_classes(),
+        seed,
+        run,
+        device,
+    )?;
+    train(&mut net, source, schedule, &mut rng, device, progress)?;
+    Ok((
+        accuracy(&net, test, test_batch_size, device)?,
+        net.arch().name(),
+    ))
 }
 
 #[cfg(test)]

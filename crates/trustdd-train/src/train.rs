@@ -1,6 +1,7 @@
 //! The training loop: shuffled mini-batches, optional DSA, SGD with step decay.
 
 use crate::dsa::{Dsa, DsaConfig};
+use crate::DcAugmentConfig;
 use crate::{Result, Sgd, SgdConfig, TrainSource};
 use candle_core::Device;
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,9 @@ pub struct TrainConfig {
     pub lr_decay_factor: f64,
     /// Per-sample DSA on every training batch (default: the default strategy); `None` disables it.
     pub augment: Option<DsaConfig>,
+    /// DC's augmentation on every training batch instead (default `None`; DC's protocol for
+    /// MNIST and batch-norm ConvNets). At most one of `augment` and `dc_augment` is set.
+    pub dc_augment: Option<DcAugmentConfig>,
 }
 
 impl Default for TrainConfig {
@@ -41,6 +45,7 @@ impl Default for TrainConfig {
             lr_decay_epochs: None,
             lr_decay_factor: 0.1,
             augment: Some(DsaConfig::default()),
+            dc_augment: None,
         }
     }
 }
@@ -111,6 +116,16 @@ impl TrainConfig {
         }
         if let Some(dsa) = &self.augment {
             dsa.validate()?;
+        }
+        if let Some(dc) = &self.dc_augment {
+            if self.augment.is_some() {
+                return Err(trustdd_core::Error::invalid(
+                    "dc_augment",
+                    "set with augment",
+                    "one augmentation: DSA (augment) or DC's (dc_augment), as the references",
+                ));
+            }
+            dc.validate()?;
         }
         Ok(())
     }
@@ -200,6 +215,9 @@ pub fn train(
             let (mut x, targets) = source.batch(chunk, device)?;
             if let Some(dsa) = &dsa {
                 x = dsa.sample(chunk.len(), rng).apply(&x)?;
+            }
+            if let Some(dc) = &config.dc_augment {
+                x = dc.apply(&x, rng)?;
             }
             let logits = net.forward(&x, true)?;
             let loss = targets.loss(&logits)?;

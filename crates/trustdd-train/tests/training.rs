@@ -253,6 +253,7 @@ fn evaluation_protocol_reports_every_run_deterministically() {
         runs: 2,
         train: quick(10, Some(DsaConfig::digits())),
         test_batch_size: 64,
+        batch_norm_augment: None,
     };
     let events = Mutex::new(Vec::new());
     let progress = |e: ProgressEvent<'_>| {

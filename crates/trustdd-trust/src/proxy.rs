@@ -160,6 +160,7 @@ pub fn warm_up(
         lr_decay_epochs: Some(Vec::new()),
         lr_decay_factor: 1.0,
         augment: config.augment.clone(),
+        dc_augment: None,
     };
     let r = train(net, dataset, &tc, rng, device, progress)?;
     Ok(ProxyTrainStats {

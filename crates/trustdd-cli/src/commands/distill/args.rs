@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use trustdd_nn::{ArchConfig, ConvNetConfig};
 use trustdd_noise::NoiseConfig;
 use trustdd_ood::GeneratorList;
-use trustdd_pipeline::{ObjectiveConfig, OutlierSource, RunConfig};
+use trustdd_pipeline::{ObjectiveConfig, OutlierSource, RankingConfig, RunConfig};
 
 /// Options of `trustdd distill`. Each flag overrides the `--config` file's field it names;
 /// `--set` reaches every other field.
@@ -161,6 +161,19 @@ pub struct DistillArgs {
     /// λ of CE + λ·L_OE (default 0.5).
     #[arg(long)]
     ood_lambda: Option<f64>,
+    /// DD-Ranking's metrics for the set: hard-label recovery against a network trained on the
+    /// full training set, improvement over random real subsets, label-robust score.
+    #[arg(long)]
+    dd_ranking: Option<bool>,
+    /// DD-Ranking: epochs of the full-data network (default 200; the rate decays at half).
+    #[arg(long)]
+    ranking_full_epochs: Option<usize>,
+    /// DD-Ranking: labels of the random subsets and the full data, observed (default) or clean.
+    #[arg(long)]
+    ranking_labels: Option<String>,
+    /// DD-Ranking: folder caching full-data accuracies (default runs/cache).
+    #[arg(long)]
+    ranking_cache: Option<PathBuf>,
 }
 
 /// An error for a flag that the configured objective does not have.
@@ -237,6 +250,7 @@ impl DistillArgs {
             c.outliers.source = outlier_source(o);
         }
         self.apply_objective_flags(&mut c.objective)?;
+        self.apply_ranking_flags(c)?;
         if self.width.is_some() || self.depth.is_some() {
             let resize = |arch: &mut ArchConfig| {
                 if let ArchConfig::ConvNet(n) = arch {
@@ -258,6 +272,39 @@ impl DistillArgs {
                 _ => (32, 3),
             };
             c.eval.architectures = parse_archs(names, convnet.0, convnet.1)?;
+        }
+        Ok(())
+    }
+
+    fn apply_ranking_flags(&self, c: &mut RunConfig) -> Result<()> {
+        match self.dd_ranking {
+            Some(false) => c.ranking = None,
+            Some(true) if c.ranking.is_none() => {
+                c.ranking = Some(RankingConfig {
+                    cache_dir: Some(PathBuf::from("runs/cache")),
+                    ..RankingConfig::default()
+                });
+            }
+            _ => {}
+        }
+        let flags = self.ranking_full_epochs.is_some()
+            || self.ranking_labels.is_some()
+            || self.ranking_cache.is_some();
+        if !flags {
+            return Ok(());
+        }
+        let Some(r) = c.ranking.as_mut() else {
+            bail!("invalid --ranking-*: DD-Ranking is off (add --dd-ranking true)");
+        };
+        if let Some(epochs) = self.ranking_full_epochs {
+            r.full_data.epochs = epochs;
+            r.full_data.lr_decay_epochs = None;
+        }
+        if let Some(labels) = &self.ranking_labels {
+            r.labels = named("ranking labels", labels)?;
+        }
+        if self.ranking_cache.is_some() {
+            r.cache_dir = self.ranking_cache.clone();
         }
         Ok(())
     }
@@ -424,5 +471,34 @@ mod tests {
         assert!(msg(&["--real-batch", "8", "--objective", "mtt"]).contains("mtt"));
         assert!(msg(&["--mtt-syn-steps", "3"]).contains("dm"));
         assert!(msg(&["--set", "ipc"]).contains("PATH=VALUE"));
+        assert!(msg(&["--ranking-full-epochs", "3"]).contains("--dd-ranking"));
+        assert!(msg(&["--dd-ranking", "true", "--ranking-labels", "frob"]).contains("frob"));
+    }
+
+    #[test]
+    fn ranking_flags_fill_the_ranking_config() -> Result<()> {
+        use trustdd_pipeline::ReferenceLabels;
+        assert_eq!(config(&[])?.ranking, None);
+        let c = config(&["--dd-ranking", "true"])?;
+        let r = c.ranking.context("ranking on")?;
+        assert_eq!(r.full_data.epochs, 200);
+        assert_eq!(r.cache_dir, Some(PathBuf::from("runs/cache")));
+        let c = config(&[
+            "--dd-ranking",
+            "true",
+            "--ranking-full-epochs",
+            "10",
+            "--ranking-labels",
+            "clean",
+            "--ranking-cache",
+            "/tmp/x",
+        ])?;
+        let r = c.ranking.context("ranking on")?;
+        assert_eq!(r.full_data.epochs, 10);
+        assert_eq!(r.full_data.decay_epochs(), vec![5]);
+        assert_eq!(r.labels, ReferenceLabels::Clean);
+        assert_eq!(r.cache_dir, Some(PathBuf::from("/tmp/x")));
+        assert_eq!(config(&["--dd-ranking", "false"])?.ranking, None);
+        Ok(())
     }
 }

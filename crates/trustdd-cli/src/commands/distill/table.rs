@@ -6,7 +6,7 @@ use crate::ood_table::print_ood_table;
 use crate::trust_table::print_rounds;
 use anyhow::Result;
 use std::io::Write;
-use trustdd_pipeline::RunReport;
+use trustdd_pipeline::{ReferenceLabels, RunReport};
 use trustdd_train::EvalReport;
 
 /// Prints the run's tables and where its files went.
@@ -88,6 +88,27 @@ pub(crate) fn print_report(r: &RunReport) -> Result<()> {
                 )?;
             }
         }
+    }
+    if let Some(k) = &r.ranking {
+        let s = &k.summary;
+        let cached = if k.full_data_cached { ", cached" } else { "" };
+        let labels = match k.labels {
+            ReferenceLabels::Observed => "observed",
+            ReferenceLabels::Clean => "clean",
+        };
+        writeln!(
+            w,
+            "DD-Ranking ({}, {labels} labels; full data {:.2}%{cached}; random subsets {:.2}%): HLR {:.2} ± {:.2}, IOR {:.2} ± {:.2} (points), LRS {:.2} ± {:.2}%",
+            k.architecture,
+            100.0 * k.full_data_accuracy,
+            100.0 * trustdd_train::mean_std(&k.random_accuracies).0,
+            100.0 * s.hlr_mean,
+            100.0 * s.hlr_std,
+            100.0 * s.ior_mean,
+            100.0 * s.ior_std,
+            100.0 * s.lrs_mean,
+            100.0 * s.lrs_std,
+        )?;
     }
     for run in r.runs.iter().filter(|run| !run.rounds.is_empty()) {
         let partitioner = run.partitioner.as_deref().unwrap_or("trust").to_uppercase();
