@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use trustdd_core::{
     write_atomic, Error, ImageDataset, Progress, Result, SyntheticLabels, SyntheticSet, TrustRng,
 };
-use trustdd_distill::{bytes_hash, config_hash};
+use trustdd_distill::{bytes_hash, config_hash, evaluate_set};
 use trustdd_nn::ArchConfig;
 use trustdd_train::{
     train_and_test, EvalConfig, LabelRobustScore, ScoreSummary, Targets, TensorSource, TrainConfig,
@@ -152,15 +152,11 @@ pub(crate) fn rank_set(
     let syn = &run.syn;
     let own = match run.distill.evaluations.last() {
         Some(point) => point.report.architectures[0].accuracies.clone(),
-        None => evaluate(
-            syn,
-            &own_targets(syn, device)?,
-            data.test,
-            &eval,
-            config.seed,
-            device,
-            progress,
-        )?,
+        // The driver's own evaluation of a set (its labels, soft or hard).
+        None => evaluate_set(syn, data.test, &eval, config.seed, device, progress)?.architectures
+            [0]
+        .accuracies
+        .clone(),
     };
     let hard = match &syn.labels {
         SyntheticLabels::Hard(_) => own.clone(),
@@ -239,14 +235,6 @@ fn class_labels(syn: &SyntheticSet) -> Vec<u32> {
     (0..syn.num_classes * syn.ipc)
         .map(|i| (i / syn.ipc) as u32)
         .collect()
-}
-
-/// The set's own targets (hard labels, or the softmax of its learnt logits).
-fn own_targets(syn: &SyntheticSet, device: &Device) -> Result<Targets> {
-    match &syn.labels {
-        SyntheticLabels::Hard(l) => Targets::hard(l, device),
-        SyntheticLabels::Soft(v) => Targets::soft_from_logits(v.as_tensor()),
-    }
 }
 
 /// Per-run accuracies of `syn`'s images with `targets` on the first architecture.
