@@ -47,6 +47,10 @@ pub struct RoundDiagnostics {
     pub proxy_ce: f64,
     /// Proxy consistency term of the round's training (last epoch).
     pub proxy_consistency: f64,
+    /// The class-transition matrix estimated after the warm-up (round 0 with forward correction
+    /// only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition: Option<crate::Transition>,
     /// Per observed class.
     pub classes: Vec<ClassDiagnostics>,
     /// Wall-clock seconds of the round: not saved in checkpoints or reports, whose bytes must

@@ -7,6 +7,8 @@
 //! - [`split_classes`]: the class-wise dynamic threshold on min–max normalised losses.
 //! - [`proxy_outputs`] / [`LossHistory`]: per-sample losses, predictions and features.
 //! - [`warm_up`] / [`train_round`]: the proxy classifier with the consistency term.
+//! - [`Transition`] / [`train_forward_corrected`]: forward loss correction through an
+//!   anchor-point estimate of the class-transition matrix, for class-conditional noise.
 //! - [`ReliabilityModel`]: Mahalanobis (shrunk shared covariance, Cholesky) + cosine reliability.
 //! - [`select_recalls`] / [`keep_previous`]: selective pseudo-labelling.
 //! - [`Tad`]: one outer round per `observe`, a [`trustdd_core::TrustPartitioner`] with
@@ -27,6 +29,7 @@ mod proxy;
 mod recall;
 mod reliability;
 mod tad;
+mod transition;
 
 pub use class_split::{split_classes, ClassSplit, SplitConfig, SplitRule, SplitScore};
 pub use config::TadConfig;
@@ -34,7 +37,10 @@ pub use diagnostics::{ClassDiagnostics, RoundDiagnostics};
 pub use error::{Result, TrustError};
 pub use gmm::{Gmm2, GmmConfig};
 pub use losses::{proxy_outputs, LossHistory, ProxyOutputs};
-pub use proxy::{new_proxy, train_round, warm_up, ProxyConfig, ProxyTrainStats};
+pub use proxy::{
+    new_proxy, train_forward_corrected, train_round, warm_up, ProxyConfig, ProxyTrainStats,
+};
 pub use recall::{keep_previous, select_recalls, RecallCap, RecallConfig};
 pub use reliability::{ReliabilityConfig, ReliabilityModel, Scores};
 pub use tad::Tad;
+pub use transition::{ForwardCorrection, Transition};

@@ -14,6 +14,8 @@ pub struct ProxyOutputs {
     pub losses: Vec<f64>,
     /// `argmax_c f(x_i)_c`.
     pub predictions: Vec<u32>,
+    /// `softmax f(x_i)`, row-major `n × classes`.
+    pub probabilities: Vec<f64>,
     /// Embeddings `h(x_i)`, row-major `n × feature_dim`.
     pub features: Vec<f64>,
     /// Embedding width.
@@ -40,6 +42,7 @@ pub fn proxy_outputs(
     let mut out = ProxyOutputs {
         losses: Vec::with_capacity(n),
         predictions: Vec::with_capacity(n),
+        probabilities: Vec::with_capacity(n * dataset.num_classes()),
         features: Vec::new(),
         feature_dim: 0,
     };
@@ -62,6 +65,10 @@ pub fn proxy_outputs(
             let label = dataset.labels()[i] as usize;
             out.losses.push(cross_entropy(row, label));
             out.predictions.push(argmax(row) as u32);
+            let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let z: f64 = row.iter().map(|v| (v - m).exp()).sum();
+            out.probabilities
+                .extend(row.iter().map(|v| (v - m).exp() / z));
         }
     }
     check_finite(&out.losses, "proxy per-sample losses")?;

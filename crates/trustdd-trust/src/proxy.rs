@@ -10,6 +10,7 @@
 //! decay), so the proxy's state between rounds is its weights and norm buffers alone.
 
 use crate::error::Result;
+use crate::transition::{ForwardCorrection, Transition};
 use candle_core::{DType, Device, Tensor, D};
 use serde::{Deserialize, Serialize};
 use trustdd_core::{ImageDataset, Progress, ProgressEvent, TrustPartition, TrustRng};
@@ -43,6 +44,10 @@ pub struct ProxyConfig {
     pub lambda_cr: f64,
     /// Include untrusted samples in the consistency term (default true).
     pub cr_untrusted: bool,
+    /// After the warm-up, train through an estimated class-transition matrix (forward loss
+    /// correction, [`ForwardCorrection`]), so the proxy's outputs estimate the clean posterior
+    /// (default `None`: off).
+    pub forward_correction: Option<ForwardCorrection>,
 }
 
 impl Default for ProxyConfig {
@@ -61,6 +66,7 @@ impl Default for ProxyConfig {
             augment: Some(DsaConfig::default()),
             lambda_cr: 1.0,
             cr_untrusted: true,
+            forward_correction: None,
         }
     }
 }
@@ -97,6 +103,9 @@ impl ProxyConfig {
         }
         if let Some(d) = &self.augment {
             d.validate()?;
+        }
+        if let Some(f) = &self.forward_correction {
+            f.validate()?;
         }
         Ok(())
     }
@@ -183,6 +192,76 @@ pub fn train_round(
     rng: &mut TrustRng,
     progress: &dyn Progress,
 ) -> Result<ProxyTrainStats> {
+    let stage = Stage {
+        epochs: config.epochs_per_round,
+        correction: None,
+    };
+    train_epochs(
+        net, config, dataset, partition, stage, device, rng, progress,
+    )
+}
+
+/// The forward-corrected stage: `epochs` on every sample with its observed label, the
+/// cross-entropy taken through `transition` ([`Transition::corrected_loss`]), plus the
+/// consistency term. Emits `("proxy", epoch, epochs, [ce, cr])`.
+///
+/// # Errors
+/// Training errors; a shape error when `transition` has another number of classes.
+#[allow(clippy::too_many_arguments)]
+pub fn train_forward_corrected(
+    net: &mut Network,
+    config: &ProxyConfig,
+    dataset: &ImageDataset,
+    transition: &Transition,
+    epochs: usize,
+    device: &Device,
+    rng: &mut TrustRng,
+    progress: &dyn Progress,
+) -> Result<ProxyTrainStats> {
+    if transition.classes != dataset.num_classes() {
+        return Err(trustdd_core::Error::shape(
+            "transition matrix classes",
+            dataset.num_classes(),
+            transition.classes,
+        ));
+    }
+    let everything = TrustPartition {
+        trusted: vec![true; dataset.len()],
+        working_labels: dataset.labels().to_vec(),
+    };
+    let stage = Stage {
+        epochs,
+        correction: Some(transition),
+    };
+    train_epochs(
+        net,
+        config,
+        dataset,
+        &everything,
+        stage,
+        device,
+        rng,
+        progress,
+    )
+}
+
+/// How many epochs a proxy stage runs, and through which transition matrix, if any.
+struct Stage<'a> {
+    epochs: usize,
+    correction: Option<&'a Transition>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train_epochs(
+    net: &mut Network,
+    config: &ProxyConfig,
+    dataset: &ImageDataset,
+    partition: &TrustPartition,
+    stage: Stage<'_>,
+    device: &Device,
+    rng: &mut TrustRng,
+    progress: &dyn Progress,
+) -> Result<ProxyTrainStats> {
     let trusted: Vec<usize> = (0..dataset.len())
         .filter(|&i| partition.trusted[i])
         .collect();
@@ -218,7 +297,12 @@ pub fn train_round(
         ce: 0.0,
         consistency: 0.0,
     };
-    for epoch in 0..config.epochs_per_round {
+    let cross_entropy = |logits: &Tensor, labels: &[u32], targets: &Targets| match stage.correction
+    {
+        Some(t) => t.corrected_loss(logits, labels),
+        None => targets.loss(logits),
+    };
+    for epoch in 0..stage.epochs {
         let mut t = trusted.clone();
         let mut u = untrusted.clone();
         rng.shuffle(&mut t);
@@ -240,14 +324,24 @@ pub fn train_round(
                     let logits = net.forward(&Tensor::cat(&[&a1, &a2], 0)?, true)?;
                     let l1 = logits.narrow(0, 0, ids.len())?;
                     let l2 = logits.narrow(0, ids.len(), ids.len())?;
-                    let ce = targets.loss(&l1.narrow(0, 0, chunk.len())?)?;
+                    let ce = cross_entropy(&l1.narrow(0, 0, chunk.len())?, &labels, &targets)?;
                     (ce, Some(consistency(&l1, &l2)?))
                 }
                 Some(dsa) => {
                     let a = dsa.sample(ids.len(), rng).apply(&x)?;
-                    (targets.loss(&net.forward(&a, true)?)?, None)
+                    let logits = net.forward(&a, true)?;
+                    (
+                        cross_entropy(&logits.narrow(0, 0, chunk.len())?, &labels, &targets)?,
+                        None,
+                    )
                 }
-                None => (targets.loss(&net.forward(&x, true)?)?, None),
+                None => {
+                    let logits = net.forward(&x, true)?;
+                    (
+                        cross_entropy(&logits.narrow(0, 0, chunk.len())?, &labels, &targets)?,
+                        None,
+                    )
+                }
             };
             let loss = match &cr {
                 Some(cr) => (&ce + cr.affine(config.lambda_cr, 0.0)?)?,
@@ -273,7 +367,7 @@ pub fn train_round(
         progress.report(ProgressEvent {
             stage: "proxy",
             done: epoch as u64 + 1,
-            total: config.epochs_per_round as u64,
+            total: stage.epochs as u64,
             metrics: &[("ce", stats.ce), ("cr", stats.consistency)],
         });
     }

@@ -98,3 +98,43 @@ fn proxy_round_uses_the_consistency_term_and_refuses_an_empty_trusted_set() -> R
     ));
     Ok(())
 }
+
+/// With forward correction the warm-up round records an anchor estimate of the transition
+/// matrix: a distribution per true class, with the one-way flip 0 → 1 of the data as its
+/// largest off-diagonal entry; the corrected proxy still finds the flipped labels.
+#[test]
+fn forward_correction_estimates_the_flip_and_keeps_the_split_precise() -> Result<()> {
+    let ds = patterns(60, 0.4, 3)?;
+    let mut cfg = tiny_tad();
+    cfg.proxy.forward_correction = Some(trustdd_trust::ForwardCorrection::default());
+    let mut tad = Tad::new(cfg)?;
+    observe_rounds(&mut tad, &ds, 2, 5)?;
+    let d = tad.diagnostics();
+    let t = d[0]
+        .transition
+        .as_ref()
+        .expect("round 0 records the estimate");
+    assert!(d[1].transition.is_none());
+    assert_eq!((t.classes, t.rows.len()), (3, 9));
+    for row in t.rows.chunks(3) {
+        assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{t:?}");
+    }
+    let off: Vec<(usize, usize)> = (0..3)
+        .flat_map(|i| (0..3).filter(move |&j| j != i).map(move |j| (i, j)))
+        .collect();
+    let largest = off
+        .iter()
+        .copied()
+        .max_by(|a, b| t.get(a.0, a.1).total_cmp(&t.get(b.0, b.1)))
+        .unwrap();
+    assert_eq!(largest, (0, 1), "{t:?}");
+    println!("estimated T: {:?}", t.rows);
+    let clean = ds.clean_labels().unwrap();
+    let part = tad.partition().unwrap();
+    let flipped_trusted = (0..ds.len())
+        .filter(|&i| part.trusted[i] && part.working_labels[i] != clean[i])
+        .count();
+    let precision = d[1].precision.unwrap();
+    assert!(precision >= 0.95, "{flipped_trusted} wrong: {d:#?}");
+    Ok(())
+}

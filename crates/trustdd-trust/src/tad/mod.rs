@@ -15,9 +15,10 @@ use crate::config::TadConfig;
 use crate::diagnostics::{ClassDiagnostics, RoundDiagnostics};
 use crate::error::Result;
 use crate::losses::{proxy_outputs, LossHistory, ProxyOutputs};
-use crate::proxy::{new_proxy, train_round, warm_up};
+use crate::proxy::{new_proxy, train_forward_corrected, train_round, warm_up};
 use crate::recall::{keep_previous, select_recalls};
 use crate::reliability::ReliabilityModel;
+use crate::transition::Transition;
 use candle_core::Tensor;
 use std::collections::HashMap;
 use std::time::Instant;
@@ -54,6 +55,8 @@ pub struct Tad {
     recalled: Vec<bool>,
     rounds: usize,
     diagnostics: Vec<RoundDiagnostics>,
+    /// The transition matrix estimated after the warm-up, until the round's diagnostics take it.
+    transition: Option<Transition>,
 }
 
 impl Tad {
@@ -72,6 +75,7 @@ impl Tad {
             recalled: Vec::new(),
             rounds: 0,
             diagnostics: Vec::new(),
+            transition: None,
         })
     }
 
@@ -114,7 +118,32 @@ impl Tad {
         };
         let stats = match (&self.partition, trained) {
             (Some(p), true) => train_round(&mut net, cfg, ds, p, device, rng, ctx.progress)?,
-            _ => warm_up(&mut net, cfg, ds, device, rng, ctx.progress)?,
+            _ => {
+                let stats = warm_up(&mut net, cfg, ds, device, rng, ctx.progress)?;
+                match cfg.forward_correction {
+                    Some(fc) => {
+                        let out = proxy_outputs(&net, ds, device, self.config.eval_batch_size)?;
+                        let t = Transition::estimate(
+                            &out.probabilities,
+                            ds.num_classes(),
+                            fc.anchor_quantile,
+                        )?;
+                        let stats = train_forward_corrected(
+                            &mut net,
+                            cfg,
+                            ds,
+                            &t,
+                            fc.epochs,
+                            device,
+                            rng,
+                            ctx.progress,
+                        )?;
+                        self.transition = Some(t);
+                        stats
+                    }
+                    None => stats,
+                }
+            }
         };
         Ok((net, stats))
     }
@@ -262,7 +291,7 @@ impl Tad {
 
     #[allow(clippy::too_many_arguments)]
     fn diagnose(
-        &self,
+        &mut self,
         part: &TrustPartition,
         recalled: &[bool],
         splits: &[ClassSplit],
@@ -312,6 +341,7 @@ impl Tad {
             fallbacks: splits.iter().filter(|s| s.rule != SplitRule::Gmm).count(),
             proxy_ce: stats.ce,
             proxy_consistency: stats.consistency,
+            transition: self.transition.take(),
             classes,
             seconds: start.elapsed().as_secs_f64(),
         }
@@ -341,12 +371,13 @@ impl TrustPartitioner for Tad {
     fn split_view(&self, dataset: &ImageDataset) -> trustdd_core::Result<Option<SplitView>> {
         self.split_view_of(dataset)
     }
-    /// Recalled samples (new, kept, dropped) and their accuracy, split fallbacks, proxy losses.
+    /// Recalled samples (new, kept, dropped) and their accuracy, split fallbacks, proxy losses;
+    /// the estimated noise rate in a forward-corrected warm-up round.
     fn round_figures(&self) -> Vec<(String, Figure)> {
         let Some(d) = self.diagnostics.last() else {
             return Vec::new();
         };
-        vec![
+        let mut figures = vec![
             ("recalled".into(), Figure::Count(d.recalled_total)),
             ("recalled new".into(), Figure::Count(d.recalled_new)),
             ("recalled dropped".into(), Figure::Count(d.recalled_dropped)),
@@ -356,6 +387,13 @@ impl TrustPartitioner for Tad {
             ),
             ("split fallbacks".into(), Figure::Count(d.fallbacks)),
             ("proxy ce".into(), Figure::Value(d.proxy_ce)),
-        ]
+        ];
+        if let Some(t) = &d.transition {
+            figures.push((
+                "estimated noise rate".into(),
+                Figure::Fraction(Some(t.noise_rate())),
+            ));
+        }
+        figures
     }
 }

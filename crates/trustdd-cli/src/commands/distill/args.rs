@@ -462,6 +462,27 @@ mod tests {
         Ok(())
     }
 
+    /// A TAD option that is `None` by default is switched on by a TOML table through `--set`,
+    /// unset fields keeping their defaults, and a bad value names the field.
+    #[test]
+    fn forward_correction_is_set_as_a_table() -> Result<()> {
+        let c = config(&["--set", "partitioner.proxy.forward_correction={epochs=3}"])?;
+        let PartitionerConfig::Tad(t) = &c.partitioner else {
+            bail!("tad expected: {:?}", c.partitioner)
+        };
+        let fc = t
+            .proxy
+            .forward_correction
+            .context("forward correction set")?;
+        assert_eq!((fc.epochs, fc.anchor_quantile), (3, 0.97));
+        let err = config(&["--set", "partitioner.proxy.forward_correction={epochs=0}"])?
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("forward_correction.epochs"), "{err}");
+        Ok(())
+    }
+
     #[test]
     fn bad_flags_name_what_was_wrong() {
         let msg = |args: &[&str]| config(args).unwrap_err().to_string();
