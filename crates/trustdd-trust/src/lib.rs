@@ -24,6 +24,8 @@ mod config;
 mod diagnostics;
 mod error;
 mod gmm;
+#[cfg(test)]
+mod grad_check;
 mod losses;
 mod proxy;
 mod recall;

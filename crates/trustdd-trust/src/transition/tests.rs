@@ -1,5 +1,4 @@
 use super::*;
-use candle_core::{DType, Var};
 
 /// Softmax rows of 40 samples × 3 classes, logits `sin(1.3 s + 0.7 c)·(1 + c)`.
 fn rows() -> Vec<f64> {
@@ -122,34 +121,11 @@ fn the_corrected_loss_has_the_closed_form() {
 #[test]
 fn the_corrected_loss_gradient_matches_finite_differences() {
     let t = Transition::estimate(&rows(), 3, 0.97).unwrap();
-    let shape = (4, 3);
     let a: Vec<f64> = (0..12).map(|i| ((i * 7 % 11) as f64 - 5.0) / 3.0).collect();
     let labels = [0u32, 2, 1, 2];
-    let var = Var::from_tensor(&Tensor::from_slice(&a, shape, &Device::Cpu).unwrap()).unwrap();
-    let grads = t
-        .corrected_loss(var.as_tensor(), &labels)
-        .unwrap()
-        .backward()
-        .unwrap();
-    let g = grads
-        .get(var.as_tensor())
-        .expect("the corrected loss has a gradient")
-        .to_dtype(DType::F64)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1::<f64>()
-        .unwrap();
-    let h = 1e-6;
-    let mut largest = 0f64;
-    for i in 0..a.len() {
-        let (mut up, mut down) = (a.clone(), a.clone());
-        up[i] += h;
-        down[i] -= h;
-        let fd = (loss_value(&t, &up, shape, &labels) - loss_value(&t, &down, shape, &labels))
-            / (2.0 * h);
-        assert!((g[i] - fd).abs() < 1e-7, "logit {i}: {} vs {fd}", g[i]);
-        largest = largest.max(fd.abs());
-    }
-    assert!(largest > 1e-3, "flat point (largest fd {largest:.2e})");
+    crate::grad_check::assert_gradient_matches_differences(
+        |l| t.corrected_loss(l, &labels).unwrap(),
+        &a,
+        (4, 3),
+    );
 }
