@@ -8,6 +8,10 @@
 //! trusted batch is joined by a proportional slice of the untrusted samples (one epoch visits
 //! both sets once); each round starts a fresh SGD (momentum reset, as `train` does on its rate
 //! decay), so the proxy's state between rounds is its weights and norm buffers alone.
+//!
+//! With `forward_correction` set, the warm-up is followed by [`train_forward_corrected`]: the
+//! same loop on every sample, its cross-entropy taken through an estimated transition matrix
+//! (`transition.rs`).
 
 use crate::error::Result;
 use crate::transition::{ForwardCorrection, Transition};
@@ -218,11 +222,11 @@ pub fn train_forward_corrected(
     rng: &mut TrustRng,
     progress: &dyn Progress,
 ) -> Result<ProxyTrainStats> {
-    if transition.classes != dataset.num_classes() {
+    if transition.classes() != dataset.num_classes() {
         return Err(trustdd_core::Error::shape(
             "transition matrix classes",
             dataset.num_classes(),
-            transition.classes,
+            transition.classes(),
         ));
     }
     let everything = TrustPartition {

@@ -63,16 +63,48 @@ impl ForwardCorrection {
     }
 }
 
-/// A class-transition matrix `T[i][j] = P(observed j | true i)`, row-major.
+/// A class-transition matrix `T[i][j] = P(observed j | true i)`, row-major; built only by
+/// [`Transition::new`] or [`Transition::estimate`], so its shape always holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Transition {
-    /// The number of classes.
-    pub classes: usize,
-    /// `classes × classes` values, row `i` = true class `i`.
-    pub rows: Vec<f64>,
+    classes: usize,
+    rows: Vec<f64>,
 }
 
 impl Transition {
+    /// A matrix from `classes × classes` row-major values, each a probability.
+    ///
+    /// # Errors
+    /// A shape error for another number of values; an invalid-parameter error for a value
+    /// outside [0, 1] or not finite.
+    pub fn new(classes: usize, rows: Vec<f64>) -> Result<Self> {
+        if classes == 0 || rows.len() != classes * classes {
+            return Err(trustdd_core::Error::shape(
+                "transition matrix values",
+                format!("{classes} × {classes} (at least 1 class)"),
+                format!("{} values", rows.len()),
+            ));
+        }
+        if let Some(&v) = rows.iter().find(|v| !(0.0..=1.0).contains(*v)) {
+            return Err(trustdd_core::Error::invalid(
+                "transition matrix entry",
+                v,
+                "a probability in [0, 1]",
+            ));
+        }
+        Ok(Self { classes, rows })
+    }
+
+    /// The number of classes.
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
+    /// The `classes × classes` values, row-major, row `i` = true class `i`.
+    pub fn rows(&self) -> &[f64] {
+        &self.rows
+    }
+
     /// The anchor-point estimate from softmax rows `probabilities` (`n × classes`, row-major).
     ///
     /// # Errors
@@ -99,7 +131,7 @@ impl Transition {
             let anchor = anchor(&column, quantile);
             rows.extend_from_slice(&probabilities[anchor * classes..(anchor + 1) * classes]);
         }
-        Ok(Self { classes, rows })
+        Self::new(classes, rows)
     }
 
     /// `1 − mean_i T[i][i]`: the noise rate the matrix implies when classes are equally
@@ -110,6 +142,9 @@ impl Transition {
     }
 
     /// `T[i][j]`.
+    ///
+    /// # Panics
+    /// When `true_class` or `observed` is not below [`Transition::classes`], as slice indexing.
     pub fn get(&self, true_class: usize, observed: usize) -> f64 {
         self.rows[true_class * self.classes + observed]
     }
@@ -123,6 +158,14 @@ impl Transition {
     /// candle errors.
     pub fn corrected_loss(&self, logits: &Tensor, labels: &[u32]) -> Result<Tensor> {
         let (b, k) = logits.dims2()?;
+        // A deserialised matrix skipped `new`'s check.
+        if self.rows.len() != self.classes * self.classes {
+            return Err(trustdd_core::Error::shape(
+                "transition matrix values",
+                self.classes * self.classes,
+                self.rows.len(),
+            ));
+        }
         if b != labels.len() || k != self.classes {
             return Err(trustdd_core::Error::shape(
                 "logits for the forward-corrected loss",

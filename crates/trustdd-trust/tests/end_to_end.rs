@@ -115,8 +115,8 @@ fn forward_correction_estimates_the_flip_and_keeps_the_split_precise() -> Result
         .as_ref()
         .expect("round 0 records the estimate");
     assert!(d[1].transition.is_none());
-    assert_eq!((t.classes, t.rows.len()), (3, 9));
-    for row in t.rows.chunks(3) {
+    assert_eq!((t.classes(), t.rows().len()), (3, 9));
+    for row in t.rows().chunks(3) {
         assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{t:?}");
     }
     let off: Vec<(usize, usize)> = (0..3)
@@ -128,7 +128,7 @@ fn forward_correction_estimates_the_flip_and_keeps_the_split_precise() -> Result
         .max_by(|a, b| t.get(a.0, a.1).total_cmp(&t.get(b.0, b.1)))
         .unwrap();
     assert_eq!(largest, (0, 1), "{t:?}");
-    println!("estimated T: {:?}", t.rows);
+    println!("estimated T: {:?}", t.rows());
     let clean = ds.clean_labels().unwrap();
     let part = tad.partition().unwrap();
     let flipped_trusted = (0..ds.len())

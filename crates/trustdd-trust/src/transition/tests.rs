@@ -64,6 +64,9 @@ fn the_estimate_refuses_bad_shapes_and_values() {
     assert!(err.to_string().contains("softmax"), "{err}");
     let err = Transition::estimate(&[0.5, 0.5], 2, 0.0).unwrap_err();
     assert!(err.to_string().contains("anchor_quantile"), "{err}");
+    assert!(Transition::new(2, vec![0.5; 3]).is_err());
+    let err = Transition::new(2, vec![0.5, 0.5, 1.5, -0.5]).unwrap_err();
+    assert!(err.to_string().contains("probability"), "{err}");
     let err = ForwardCorrection {
         epochs: 0,
         ..ForwardCorrection::default()
@@ -77,10 +80,7 @@ fn the_estimate_refuses_bad_shapes_and_values() {
 }
 
 fn swap() -> Transition {
-    Transition {
-        classes: 2,
-        rows: vec![0.6, 0.4, 0.4, 0.6],
-    }
+    Transition::new(2, vec![0.6, 0.4, 0.4, 0.6]).unwrap()
 }
 
 fn loss_value(t: &Transition, logits: &[f64], shape: (usize, usize), labels: &[u32]) -> f64 {
@@ -99,10 +99,7 @@ fn the_corrected_loss_has_the_closed_form() {
     let v = loss_value(&swap(), &[0.0, 2f64.ln()], (1, 2), &[0]);
     assert!((v - (-(7.0f64 / 15.0).ln())).abs() < 1e-12, "{v}");
     // The identity gives the plain cross-entropy.
-    let eye = Transition {
-        classes: 3,
-        rows: vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
-    };
+    let eye = Transition::new(3, vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]).unwrap();
     let logits = [0.3, -1.2, 2.0, 1.5, 0.1, -0.4];
     let labels = [2u32, 0];
     let l = Tensor::from_slice(&logits, (2, 3), &Device::Cpu).unwrap();
