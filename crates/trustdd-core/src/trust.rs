@@ -144,6 +144,13 @@ pub trait TrustPartitioner: Send {
         Vec::new()
     }
 
+    /// The last [`observe`](Self::observe)'s full record as JSON, kept in reports (`trustdd
+    /// partition --json`, a run's report) beside the figures: for TAD, the per-class thresholds,
+    /// rules and top-ups, the transition estimate and the co-divide splits. Default: `None`.
+    fn round_details(&self) -> Option<serde_json::Value> {
+        None
+    }
+
     /// The last split class by class, for a picture (`partition.png`): each observed class's
     /// samples with the score it split them on, the fitted model and the threshold. Default:
     /// `None` (a partitioner without per-class scores).
@@ -209,6 +216,9 @@ pub struct PartitionRound {
     pub recall: Option<f64>,
     /// The partitioner's own figures ([`TrustPartitioner::round_figures`]).
     pub figures: Vec<(String, Figure)>,
+    /// The partitioner's full record of the round ([`TrustPartitioner::round_details`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
     /// Wall-clock seconds of the refit; not part of any output file, which must not depend on
     /// the machine's speed.
     #[serde(skip)]
@@ -242,6 +252,7 @@ pub fn observe_round(
         precision: quality.map(|q| q.0),
         recall: quality.map(|q| q.1),
         figures: partitioner.round_figures(),
+        details: partitioner.round_details(),
         seconds,
     })
 }

@@ -27,6 +27,15 @@ fn partition_rounds_are_the_first_rounds_of_a_run() -> Result<()> {
         serde_json::to_value(&run.config)?
     );
     assert!(partition.rounds.iter().all(|r| r.precision.is_some()));
+    // Each round carries TAD's own record, whose per-class trusted counts add up to the round's.
+    for r in &partition.rounds {
+        let d = r.details.as_ref().expect("tad records its rounds");
+        assert_eq!(d["round"].as_u64(), Some(r.round as u64));
+        let classes = d["classes"].as_array().expect("per-class diagnostics");
+        assert!(classes.iter().all(|c| c.get("threshold").is_some()));
+        let trusted: u64 = classes.iter().filter_map(|c| c["trusted"].as_u64()).sum();
+        assert_eq!(trusted, r.trusted as u64);
+    }
     // Fewer rounds are a prefix.
     let two = config.build()?.partition(2, &Silent)?;
     assert_eq!(

@@ -28,6 +28,10 @@ pub struct TadConfig {
     pub min_trusted_per_class: usize,
     /// Batch size of the evaluation pass that computes losses and features (default 500).
     pub eval_batch_size: usize,
+    /// Co-divide (DivideMix): a second proxy from another draw; each proxy trains on the other's
+    /// split, and the partition trusts only where both splits agree. Doubles the proxy's cost
+    /// (default false).
+    pub co_divide: bool,
 }
 
 impl Default for TadConfig {
@@ -40,6 +44,7 @@ impl Default for TadConfig {
             loss_window: 1,
             min_trusted_per_class: 10,
             eval_batch_size: 500,
+            co_divide: false,
         }
     }
 }

@@ -51,6 +51,9 @@ pub struct RoundDiagnostics {
     /// only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transition: Option<crate::Transition>,
+    /// The two proxies' splits and their agreement (`TadConfig::co_divide` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub co_divide: Option<crate::CoDivideDiagnostics>,
     /// Per observed class.
     pub classes: Vec<ClassDiagnostics>,
     /// Wall-clock seconds of the round: not saved in checkpoints or reports, whose bytes must

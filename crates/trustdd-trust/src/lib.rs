@@ -11,6 +11,8 @@
 //!   anchor-point estimate of the class-transition matrix, for class-conditional noise.
 //! - [`ReliabilityModel`]: Mahalanobis (shrunk shared covariance, Cholesky) + cosine reliability.
 //! - [`select_recalls`] / [`keep_previous`]: selective pseudo-labelling.
+//! - [`CoDivideDiagnostics`]: two proxies that train on each other's split and hand on the
+//!   agreement (DivideMix's co-divide), `TadConfig::co_divide`.
 //! - [`Tad`]: one outer round per `observe`, a [`trustdd_core::TrustPartitioner`] with
 //!   [`RoundDiagnostics`] and checkpointable state; [`TadConfig`] holds every threshold.
 //!
@@ -44,5 +46,5 @@ pub use proxy::{
 };
 pub use recall::{keep_previous, select_recalls, RecallCap, RecallConfig};
 pub use reliability::{ReliabilityConfig, ReliabilityModel, Scores};
-pub use tad::Tad;
+pub use tad::{CoDivideDiagnostics, Tad};
 pub use transition::{ForwardCorrection, Transition};

@@ -52,6 +52,11 @@ pub struct ProxyConfig {
     /// correction, [`ForwardCorrection`]), so the proxy's outputs estimate the clean posterior
     /// (default `None`: off).
     pub forward_correction: Option<ForwardCorrection>,
+    /// Weight of DivideMix's confidence penalty in the warm-up, `mean_i Σ_k p_ik ln p_ik` (the
+    /// negative entropy) added to the cross-entropy, so the warm-up proxy does not grow
+    /// confident on the noisy labels of asymmetric noise (DivideMix adds it, weight 1, for
+    /// asymmetric noise only). Default 0: off, and the warm-up is [`trustdd_train::train`].
+    pub warmup_confidence_penalty: f64,
 }
 
 impl Default for ProxyConfig {
@@ -71,6 +76,7 @@ impl Default for ProxyConfig {
             lambda_cr: 1.0,
             cr_untrusted: true,
             forward_correction: None,
+            warmup_confidence_penalty: 0.0,
         }
     }
 }
@@ -91,6 +97,13 @@ impl ProxyConfig {
             }
         }
         self.sgd().validate()?;
+        if !(self.warmup_confidence_penalty.is_finite() && self.warmup_confidence_penalty >= 0.0) {
+            return Err(trustdd_core::Error::invalid(
+                "warmup_confidence_penalty",
+                self.warmup_confidence_penalty,
+                "a finite number >= 0",
+            ));
+        }
         if !(self.lambda_cr.is_finite() && self.lambda_cr >= 0.0) {
             return Err(trustdd_core::Error::invalid(
                 "lambda_cr",
@@ -152,7 +165,9 @@ pub fn new_proxy(
     )
 }
 
-/// The warm-up: `warmup_epochs` of [`trustdd_train::train`] on every sample, observed labels.
+/// The warm-up: `warmup_epochs` of [`trustdd_train::train`] on every sample, observed labels;
+/// with `warmup_confidence_penalty` > 0, the same epochs of this module's loop with the penalty
+/// added (no consistency term, as in the plain warm-up). Emits the training's progress.
 ///
 /// # Errors
 /// Training errors.
@@ -164,6 +179,15 @@ pub fn warm_up(
     rng: &mut TrustRng,
     progress: &dyn Progress,
 ) -> Result<ProxyTrainStats> {
+    if config.warmup_confidence_penalty > 0.0 {
+        let stage = Stage {
+            epochs: config.warmup_epochs,
+            correction: None,
+            consistency: false,
+            confidence_penalty: config.warmup_confidence_penalty,
+        };
+        return train_everything(net, config, dataset, stage, device, rng, progress);
+    }
     let tc = TrainConfig {
         epochs: config.warmup_epochs,
         batch_size: config.batch_size,
@@ -199,6 +223,8 @@ pub fn train_round(
     let stage = Stage {
         epochs: config.epochs_per_round,
         correction: None,
+        consistency: true,
+        confidence_penalty: 0.0,
     };
     train_epochs(
         net, config, dataset, partition, stage, device, rng, progress,
@@ -229,13 +255,28 @@ pub fn train_forward_corrected(
             transition.classes(),
         ));
     }
-    let everything = TrustPartition {
-        trusted: vec![true; dataset.len()],
-        working_labels: dataset.labels().to_vec(),
-    };
     let stage = Stage {
         epochs,
         correction: Some(transition),
+        consistency: true,
+        confidence_penalty: 0.0,
+    };
+    train_everything(net, config, dataset, stage, device, rng, progress)
+}
+
+/// A stage on every sample with its observed label (the penalised warm-up, forward correction).
+fn train_everything(
+    net: &mut Network,
+    config: &ProxyConfig,
+    dataset: &ImageDataset,
+    stage: Stage<'_>,
+    device: &Device,
+    rng: &mut TrustRng,
+    progress: &dyn Progress,
+) -> Result<ProxyTrainStats> {
+    let everything = TrustPartition {
+        trusted: vec![true; dataset.len()],
+        working_labels: dataset.labels().to_vec(),
     };
     train_epochs(
         net,
@@ -249,10 +290,13 @@ pub fn train_forward_corrected(
     )
 }
 
-/// How many epochs a proxy stage runs, and through which transition matrix, if any.
+/// How many epochs a proxy stage runs, through which transition matrix, if any, with or
+/// without the consistency term, and the confidence penalty's weight (0: none).
 struct Stage<'a> {
     epochs: usize,
     correction: Option<&'a Transition>,
+    consistency: bool,
+    confidence_penalty: f64,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -283,7 +327,7 @@ fn train_epochs(
         Some(c) => Some(Dsa::new(c.clone(), dataset.shape())?),
         None => None,
     };
-    let use_cr = config.lambda_cr > 0.0 && dsa.is_some();
+    let use_cr = stage.consistency && config.lambda_cr > 0.0 && dsa.is_some();
     let names = net
         .arch()
         .param_specs()
@@ -321,36 +365,32 @@ fn train_epochs(
                 ids.extend_from_slice(u_chunks.next().unwrap_or(&[]));
             }
             let x = dataset.batch(&ids, device)?;
-            let (ce, cr) = match &dsa {
+            // The logits of the labelled samples (the chunk, first view) and the term between
+            // two views of every sample in the batch.
+            let (labelled, cr) = match &dsa {
                 Some(dsa) if use_cr => {
                     let a1 = dsa.sample(ids.len(), rng).apply(&x)?;
                     let a2 = dsa.sample(ids.len(), rng).apply(&x)?;
                     let logits = net.forward(&Tensor::cat(&[&a1, &a2], 0)?, true)?;
                     let l1 = logits.narrow(0, 0, ids.len())?;
                     let l2 = logits.narrow(0, ids.len(), ids.len())?;
-                    let ce = cross_entropy(&l1.narrow(0, 0, chunk.len())?, &labels, &targets)?;
-                    (ce, Some(consistency(&l1, &l2)?))
+                    (l1.narrow(0, 0, chunk.len())?, Some(consistency(&l1, &l2)?))
                 }
                 Some(dsa) => {
                     let a = dsa.sample(ids.len(), rng).apply(&x)?;
-                    let logits = net.forward(&a, true)?;
-                    (
-                        cross_entropy(&logits.narrow(0, 0, chunk.len())?, &labels, &targets)?,
-                        None,
-                    )
+                    (net.forward(&a, true)?.narrow(0, 0, chunk.len())?, None)
                 }
-                None => {
-                    let logits = net.forward(&x, true)?;
-                    (
-                        cross_entropy(&logits.narrow(0, 0, chunk.len())?, &labels, &targets)?,
-                        None,
-                    )
-                }
+                None => (net.forward(&x, true)?.narrow(0, 0, chunk.len())?, None),
             };
-            let loss = match &cr {
+            let ce = cross_entropy(&labelled, &labels, &targets)?;
+            let mut loss = match &cr {
                 Some(cr) => (&ce + cr.affine(config.lambda_cr, 0.0)?)?,
                 None => ce.clone(),
             };
+            if stage.confidence_penalty > 0.0 {
+                let penalty = negative_entropy(&labelled)?;
+                loss = (loss + penalty.affine(stage.confidence_penalty, 0.0)?)?;
+            }
             let missing = sgd.step(&loss.backward()?)?;
             if !missing.is_empty() {
                 return Err(trustdd_core::Error::NoGradient {
@@ -389,9 +429,16 @@ fn consistency(l1: &Tensor, l2: &Tensor) -> candle_core::Result<Tensor> {
     (p1 - p2)?.sqr()?.sum(1)?.mean_all()
 }
 
+/// DivideMix's confidence penalty: `mean_i Σ_k p_ik ln p_ik` over logits `N×classes` (the
+/// negative entropy, at most 0; adding it to the loss rewards less confident predictions).
+fn negative_entropy(logits: &Tensor) -> candle_core::Result<Tensor> {
+    let log_p = candle_nn::ops::log_softmax(logits, D::Minus1)?;
+    (log_p.exp()? * log_p)?.sum(1)?.mean_all()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::consistency;
+    use super::{consistency, negative_entropy};
     use crate::grad_check::assert_gradient_matches_differences;
     use candle_core::{Device, Tensor};
 
@@ -403,5 +450,24 @@ mod tests {
         let b: Vec<f64> = (0..12).map(|i| ((i * 5 % 13) as f64 - 6.0) / 4.0).collect();
         let l2 = Tensor::from_slice(&b, shape, &Device::Cpu).unwrap();
         assert_gradient_matches_differences(|l1| consistency(l1, &l2).unwrap(), &a, shape);
+    }
+
+    /// The penalty equals its closed form (uniform logits: −ln k; one-hot limits: 0) and its
+    /// gradient equals central differences (f64).
+    #[test]
+    fn negative_entropy_has_the_closed_form_and_gradient() {
+        let uniform = Tensor::zeros((2, 4), candle_core::DType::F64, &Device::Cpu).unwrap();
+        let v = negative_entropy(&uniform)
+            .unwrap()
+            .to_scalar::<f64>()
+            .unwrap();
+        assert!((v + 4f64.ln()).abs() < 1e-12, "{v}");
+        // p = (0.75, 0.25): 0.75 ln 0.75 + 0.25 ln 0.25.
+        let two = Tensor::new(&[[3f64.ln(), 0.0]], &Device::Cpu).unwrap();
+        let v = negative_entropy(&two).unwrap().to_scalar::<f64>().unwrap();
+        let want = 0.75 * 0.75f64.ln() + 0.25 * 0.25f64.ln();
+        assert!((v - want).abs() < 1e-12, "{v} vs {want}");
+        let a: Vec<f64> = (0..12).map(|i| ((i * 7 % 11) as f64 - 5.0) / 3.0).collect();
+        assert_gradient_matches_differences(|l| negative_entropy(l).unwrap(), &a, (3, 4));
     }
 }

@@ -138,3 +138,74 @@ fn forward_correction_estimates_the_flip_and_keeps_the_split_precise() -> Result
     assert!(precision >= 0.95, "{flipped_trusted} wrong: {d:#?}");
     Ok(())
 }
+
+/// Co-divide: two proxies from different draws split the data; the partition's base is their
+/// agreement, so it is no larger than either split, every agreed sample is trusted, and the
+/// trusted set finds the flipped labels. A co-divide state refuses a one-proxy partitioner.
+#[test]
+fn co_divide_trusts_where_both_proxies_agree() -> Result<()> {
+    let ds = patterns(60, 0.4, 3)?;
+    let cfg = trustdd_trust::TadConfig {
+        co_divide: true,
+        ..tiny_tad()
+    };
+    let mut tad = Tad::new(cfg)?;
+    observe_rounds(&mut tad, &ds, 2, 5)?;
+    for d in tad.diagnostics() {
+        let c = d
+            .co_divide
+            .as_ref()
+            .expect("every co-divide round records its splits");
+        assert!(c.agreed <= c.main_trusted.min(c.peer_trusted), "{c:?}");
+        assert!(c.agreed <= d.trusted, "{d:?}");
+        assert!(c.main_precision.is_some() && c.peer_precision.is_some());
+        assert!(c.peer_ce.is_finite() && c.peer_ce > 0.0);
+        let agreement_precision = d.precision.unwrap();
+        assert!(agreement_precision >= 0.95, "{d:#?}");
+    }
+    let state: std::collections::HashMap<_, _> = tad.state()?.into_iter().collect();
+    let err = Tad::new(tiny_tad())?
+        .load_state(&state)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("peer."), "{err}");
+    // And a one-proxy state after rounds lacks what co-divide needs.
+    let mut single = Tad::new(tiny_tad())?;
+    observe_rounds(&mut single, &ds, 1, 5)?;
+    let state: std::collections::HashMap<_, _> = single.state()?.into_iter().collect();
+    let mut co = Tad::new(trustdd_trust::TadConfig {
+        co_divide: true,
+        ..tiny_tad()
+    })?;
+    let err = co.load_state(&state).unwrap_err().to_string();
+    assert!(err.contains("peer."), "{err}");
+    Ok(())
+}
+
+/// DivideMix's warm-up confidence penalty makes the warm-up proxy less sure of itself: against
+/// a negligible weight (the same loop and draws), weight 2 lowers its mean top-class probability.
+#[test]
+fn warmup_confidence_penalty_lowers_the_proxy_s_confidence() -> Result<()> {
+    let ds = patterns(60, 0.4, 3)?;
+    let mean_top = |penalty: f64| -> Result<f64> {
+        let mut cfg = tiny_tad();
+        cfg.proxy.warmup_confidence_penalty = penalty;
+        let mut tad = Tad::new(cfg)?;
+        observe_rounds(&mut tad, &ds, 1, 5)?;
+        let net = tad.proxy().expect("a trained proxy");
+        let out = trustdd_trust::proxy_outputs(net, &ds, &Device::Cpu, 64)?;
+        let top: f64 = out
+            .probabilities
+            .chunks(3)
+            .map(|row| row.iter().copied().fold(0.0, f64::max))
+            .sum();
+        Ok(top / ds.len() as f64)
+    };
+    let (control, penalised) = (mean_top(1e-12)?, mean_top(2.0)?);
+    assert!(penalised < control - 0.02, "{penalised} vs {control}");
+    let mut bad = tiny_tad();
+    bad.proxy.warmup_confidence_penalty = f64::NAN;
+    let err = Tad::new(bad).unwrap_err().to_string();
+    assert!(err.contains("warmup_confidence_penalty"), "{err}");
+    Ok(())
+}

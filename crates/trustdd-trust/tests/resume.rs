@@ -86,9 +86,25 @@ fn diagnostics(tad: &Tad) -> Result<serde_json::Value> {
 
 #[test]
 fn tad_resumed_from_a_checkpoint_refits_to_the_same_state() -> Result<()> {
+    resume_matches(digits_tad())
+}
+
+/// Co-divide's second proxy, its loss history and both splits are part of the state: the two
+/// proxies train on each other's restored split after the resume.
+#[test]
+fn co_divide_resumed_from_a_checkpoint_refits_to_the_same_state() -> Result<()> {
+    resume_matches(trustdd_trust::TadConfig {
+        co_divide: true,
+        ..digits_tad()
+    })
+}
+
+/// Two rounds, a checkpoint file, then round 2 both in the uninterrupted partitioner and in one
+/// restored from the file: every state tensor and the diagnostics must be equal.
+fn resume_matches(config: trustdd_trust::TadConfig) -> Result<()> {
     use trustdd_core::TrustPartitioner as _;
     let ds = noisy_digits()?;
-    let mut tad = Tad::new(digits_tad())?;
+    let mut tad = Tad::new(config.clone())?;
     for round in 0..2 {
         observe(&mut tad, &ds, round)?;
     }
@@ -99,7 +115,7 @@ fn tad_resumed_from_a_checkpoint_refits_to_the_same_state() -> Result<()> {
         tad.state()?.into_iter().collect();
     candle_core::safetensors::save(&saved, &path)?;
     let loaded = candle_core::safetensors::load(&path, &Device::Cpu)?;
-    let mut resumed = Tad::new(digits_tad())?;
+    let mut resumed = Tad::new(config.clone())?;
     resumed.load_state(&loaded)?;
     // The refit after the resume: the restored proxy trains one more round on the restored
     // partition, its losses join the restored history, previous recalls are re-scored.
@@ -113,6 +129,22 @@ fn tad_resumed_from_a_checkpoint_refits_to_the_same_state() -> Result<()> {
     let state = state_bytes(&tad)?;
     assert_eq!(state["loss_history"].1, vec![3, ds.len()]);
     assert!(state.contains_key("proxy.param0") && state.contains_key("recalled"));
+    let peer_keys = [
+        "peer.param0",
+        "peer.loss_history",
+        "peer.main_split",
+        "peer.peer_split",
+    ];
+    for key in peer_keys {
+        assert_eq!(state.contains_key(key), config.co_divide, "{key}");
+    }
+    if config.co_divide {
+        assert_eq!(state["peer.loss_history"].1, vec![3, ds.len()]);
+        assert_ne!(
+            state["peer.param0"], state["proxy.param0"],
+            "one proxy twice"
+        );
+    }
     // Partition (trusted flags, working labels), recalled flags, loss history, rounds and the
     // proxy's parameters and buffers: byte for byte.
     let resumed_state = state_bytes(&resumed)?;

@@ -35,7 +35,9 @@ pub struct PartitionArgs {
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "cpu")]
     device: String,
-    /// Also write the partition report (configuration, noise report, every round) as JSON.
+    /// Also write the partition report (configuration, noise report, every round with the
+    /// partitioner's own record: TAD's per-class thresholds, rules and top-ups, its transition
+    /// estimate and co-divide splits) as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
     /// Also write the last split as a PNG (per class: the loss histogram split into right and

@@ -1,7 +1,8 @@
 //! [`Tad`]'s checkpointable state: rounds, partition, recalled flags, loss history, proxy
-//! weights and buffers, diagnostics (as JSON bytes).
+//! weights and buffers, diagnostics (as JSON bytes); with co-divide, the second proxy's weights,
+//! buffers and loss history and both proxies' last splits.
 
-use super::{Proxy, Tad};
+use super::{Peer, Proxy, Tad};
 use crate::error::Result;
 use crate::losses::LossHistory;
 use candle_core::{DType, Device, Tensor};
@@ -39,12 +40,60 @@ const HISTORY: &str = "loss_history";
 const DIAGNOSTICS: &str = "diagnostics";
 const PARAM: &str = "proxy.param";
 const BUFFER: &str = "proxy.buffer";
+// Co-divide's second proxy.
+const PEER_PARAM: &str = "peer.param";
+const PEER_BUFFER: &str = "peer.buffer";
+const PEER_HISTORY: &str = "peer.loss_history";
+const MAIN_SPLIT: &str = "peer.main_split";
+const PEER_SPLIT: &str = "peer.peer_split";
+
+/// `{prefix}{k}` for each tensor, in order.
+fn numbered_names(
+    prefix: &str,
+    tensors: Vec<Tensor>,
+) -> impl Iterator<Item = (String, Tensor)> + '_ {
+    tensors
+        .into_iter()
+        .enumerate()
+        .map(move |(k, t)| (format!("{prefix}{k}"), t))
+}
+
+/// Is `name` `{prefix}{k}` with k below `count`?
+fn is_numbered(name: &str, prefix: &str, count: usize) -> bool {
+    name.strip_prefix(prefix)
+        .and_then(|s| s.parse::<usize>().ok())
+        .is_some_and(|i| i < count)
+}
+
+/// A proxy's tensors: none, the saved ones, or the trained network's.
+fn proxy_tensors(proxy: &Proxy) -> (Vec<Tensor>, Vec<Tensor>) {
+    match proxy {
+        Proxy::None => (Vec::new(), Vec::new()),
+        Proxy::Pending { params, buffers } => (params.clone(), buffers.clone()),
+        Proxy::Ready(net) => (net.detached_params(), net.buffers().to_vec()),
+    }
+}
+
+/// Flags as a u8 tensor.
+fn flags_tensor(flags: &[bool]) -> Result<Tensor> {
+    let bytes: Vec<u8> = flags.iter().map(|&r| u8::from(r)).collect();
+    Ok(Tensor::from_vec(bytes, flags.len(), &Device::Cpu)?)
+}
 
 /// Tensors named `{prefix}{k}` for k = 0, 1, ... (stops at the first gap).
 fn numbered(state: &HashMap<String, Tensor>, prefix: &str) -> Vec<Tensor> {
     (0..)
         .map_while(|k| state.get(&format!("{prefix}{k}")).cloned())
         .collect()
+}
+
+/// A proxy from saved tensors (none saved: not trained yet).
+fn pending(params: Vec<Tensor>, buffers: Vec<Tensor>) -> Proxy {
+    if params.is_empty() {
+        Proxy::None
+    } else {
+        Proxy::Pending { params, buffers }
+    }
 }
 
 /// Reads flags saved as u8 (any non-zero is true).
@@ -67,30 +116,22 @@ impl Tad {
         )];
         if let Some(p) = &self.partition {
             out.extend(partition_tensors(p)?);
-            let flags: Vec<u8> = self.recalled.iter().map(|&r| u8::from(r)).collect();
-            out.push((
-                RECALLED.into(),
-                Tensor::from_vec(flags, self.recalled.len(), cpu)?,
-            ));
+            out.push((RECALLED.into(), flags_tensor(&self.recalled)?));
             out.push((HISTORY.into(), self.history.to_tensor()?));
         }
-        let (params, buffers) = match &self.proxy {
-            Proxy::None => (Vec::new(), Vec::new()),
-            Proxy::Pending { params, buffers } => (params.clone(), buffers.clone()),
-            Proxy::Ready(net) => (net.detached_params(), net.buffers().to_vec()),
-        };
-        out.extend(
-            params
-                .into_iter()
-                .enumerate()
-                .map(|(k, t)| (format!("{PARAM}{k}"), t)),
-        );
-        out.extend(
-            buffers
-                .into_iter()
-                .enumerate()
-                .map(|(k, t)| (format!("{BUFFER}{k}"), t)),
-        );
+        let (params, buffers) = proxy_tensors(&self.proxy);
+        out.extend(numbered_names(PARAM, params));
+        out.extend(numbered_names(BUFFER, buffers));
+        if let Some(peer) = &self.peer {
+            if self.partition.is_some() {
+                out.push((PEER_HISTORY.into(), peer.history.to_tensor()?));
+                out.push((MAIN_SPLIT.into(), flags_tensor(&peer.main_split)?));
+                out.push((PEER_SPLIT.into(), flags_tensor(&peer.peer_split)?));
+            }
+            let (params, buffers) = proxy_tensors(&peer.proxy);
+            out.extend(numbered_names(PEER_PARAM, params));
+            out.extend(numbered_names(PEER_BUFFER, buffers));
+        }
         let json = serde_json::to_vec(&self.diagnostics)
             .map_err(|e| trustdd_core::Error::invalid("tad diagnostics", e, "serialisable"))?;
         let len = json.len();
@@ -102,17 +143,20 @@ impl Tad {
     pub(super) fn restore_state(&mut self, state: &HashMap<String, Tensor>) -> Result<()> {
         let params = numbered(state, PARAM);
         let buffers = numbered(state, BUFFER);
+        let co_divide = self.peer.is_some();
+        let peer_params = numbered(state, PEER_PARAM);
+        let peer_buffers = numbered(state, PEER_BUFFER);
+        // A co-divide state loads only into a co-divide partitioner, and the other way round.
         let known = |k: &str| {
             matches!(
                 k,
                 ROUNDS | RECALLED | HISTORY | DIAGNOSTICS | "trusted" | "working_labels"
-            ) || k
-                .strip_prefix(PARAM)
-                .and_then(|s| s.parse::<usize>().ok())
-                .is_some_and(|i| i < params.len())
-                || k.strip_prefix(BUFFER)
-                    .and_then(|s| s.parse::<usize>().ok())
-                    .is_some_and(|i| i < buffers.len())
+            ) || is_numbered(k, PARAM, params.len())
+                || is_numbered(k, BUFFER, buffers.len())
+                || (co_divide
+                    && (matches!(k, PEER_HISTORY | MAIN_SPLIT | PEER_SPLIT)
+                        || is_numbered(k, PEER_PARAM, peer_params.len())
+                        || is_numbered(k, PEER_BUFFER, peer_buffers.len())))
         };
         if let Some(unknown) = state.keys().find(|k| !known(k)) {
             return Err(trustdd_core::Error::invalid(
@@ -160,11 +204,30 @@ impl Tad {
             })?,
             None => Vec::new(),
         };
-        self.proxy = if params.is_empty() {
-            Proxy::None
-        } else {
-            Proxy::Pending { params, buffers }
-        };
+        self.proxy = pending(params, buffers);
+        if co_divide {
+            let mut peer = Peer::new(self.config.loss_window);
+            if n > 0 {
+                let splits = |name: &str| -> Result<Vec<bool>> {
+                    let flags = flags_from(state.get(name).ok_or_else(|| missing(name))?)?;
+                    if flags.len() != n {
+                        return Err(trustdd_core::Error::shape(name, n, flags.len()));
+                    }
+                    Ok(flags)
+                };
+                peer.main_split = splits(MAIN_SPLIT)?;
+                peer.peer_split = splits(PEER_SPLIT)?;
+                let h = state
+                    .get(PEER_HISTORY)
+                    .ok_or_else(|| missing(PEER_HISTORY))?;
+                peer.history.load_tensor(h, n)?;
+                if peer_params.is_empty() {
+                    return Err(missing(PEER_PARAM));
+                }
+            }
+            peer.proxy = pending(peer_params, peer_buffers);
+            self.peer = Some(peer);
+        }
         Ok(())
     }
 }

@@ -28,10 +28,13 @@ use trustdd_core::{
 use trustdd_nn::Network;
 
 mod checkpoint;
+mod co_divide;
 mod split_view;
 mod top_up;
 
 use checkpoint::load_network;
+pub use co_divide::CoDivideDiagnostics;
+use co_divide::{split_precision, training_view, Peer};
 use top_up::top_up;
 
 /// The proxy network, or its saved tensors until the dataset is known again.
@@ -57,6 +60,8 @@ pub struct Tad {
     diagnostics: Vec<RoundDiagnostics>,
     /// The transition matrix estimated after the warm-up, until the round's diagnostics take it.
     transition: Option<Transition>,
+    /// Co-divide's second proxy (`TadConfig::co_divide`).
+    peer: Option<Peer>,
 }
 
 impl Tad {
@@ -68,7 +73,6 @@ impl Tad {
         config.validate()?;
         let history = LossHistory::new(config.loss_window);
         Ok(Self {
-            config,
             proxy: Proxy::None,
             history,
             partition: None,
@@ -76,6 +80,8 @@ impl Tad {
             rounds: 0,
             diagnostics: Vec::new(),
             transition: None,
+            peer: config.co_divide.then(|| Peer::new(config.loss_window)),
+            config,
         })
     }
 
@@ -95,57 +101,6 @@ impl Tad {
             Proxy::Ready(n) => Some(n),
             _ => None,
         }
-    }
-
-    /// The proxy for this round, trained: warm-up when new, else one round on the partition.
-    fn train_proxy(
-        &mut self,
-        ctx: &PartitionContext<'_>,
-        rng: &mut TrustRng,
-    ) -> Result<(Network, crate::ProxyTrainStats)> {
-        let (ds, device, cfg) = (ctx.dataset, ctx.device, &self.config.proxy);
-        let proxy = std::mem::replace(&mut self.proxy, Proxy::None);
-        let (mut net, trained) = match proxy {
-            Proxy::Ready(net) => (net, true),
-            // Built from a fixed stream: the loaded weights replace the draw, and `rng` must
-            // advance exactly as in the uninterrupted run.
-            Proxy::Pending { params, buffers } => {
-                let mut net = new_proxy(cfg, ds, device, &mut TrustRng::new(0))?;
-                load_network(&mut net, &params, &buffers, device)?;
-                (net, true)
-            }
-            Proxy::None => (new_proxy(cfg, ds, device, &mut rng.fork())?, false),
-        };
-        let stats = match (&self.partition, trained) {
-            (Some(p), true) => train_round(&mut net, cfg, ds, p, device, rng, ctx.progress)?,
-            _ => {
-                let stats = warm_up(&mut net, cfg, ds, device, rng, ctx.progress)?;
-                match cfg.forward_correction {
-                    Some(fc) => {
-                        let out = proxy_outputs(&net, ds, device, self.config.eval_batch_size)?;
-                        let t = Transition::estimate(
-                            &out.probabilities,
-                            ds.num_classes(),
-                            fc.anchor_quantile,
-                        )?;
-                        let stats = train_forward_corrected(
-                            &mut net,
-                            cfg,
-                            ds,
-                            &t,
-                            fc.epochs,
-                            device,
-                            rng,
-                            ctx.progress,
-                        )?;
-                        self.transition = Some(t);
-                        stats
-                    }
-                    None => stats,
-                }
-            }
-        };
-        Ok((net, stats))
     }
 
     fn observe_impl(&mut self, ctx: &PartitionContext<'_>, rng: &mut TrustRng) -> Result<()> {
@@ -170,13 +125,29 @@ impl Tad {
                 n,
             ));
         }
-        let (net, stats) = self.train_proxy(ctx, rng)?;
+        // With co-divide the first proxy trains on the second's split, not on the partition.
+        let view = match (&self.peer, &self.partition) {
+            (Some(peer), Some(p)) => Some(training_view(&peer.peer_split, p, &self.recalled)),
+            _ => None,
+        };
+        let proxy = std::mem::replace(&mut self.proxy, Proxy::None);
+        let on = view.as_ref().or(self.partition.as_ref());
+        let (net, stats, transition) = train_proxy(proxy, on, &self.config, ctx, rng)?;
+        self.transition = transition;
         let out = proxy_outputs(&net, ds, ctx.device, self.config.eval_batch_size)?;
         self.proxy = Proxy::Ready(net);
         self.history.push(out.losses.clone());
         let losses = self.history.mean();
         let labels = ds.labels();
         let (base, splits) = split_classes(&losses, labels, classes, &self.config.split)?;
+        let (base, co_divide) = match self.peer.take() {
+            Some(mut peer) => {
+                let (agreed, diag) = self.co_divide(&mut peer, base, ctx, rng)?;
+                self.peer = Some(peer);
+                (agreed, Some(diag))
+            }
+            None => (base, None),
+        };
         let mut part = TrustPartition {
             trusted: base.clone(),
             working_labels: labels.to_vec(),
@@ -200,6 +171,7 @@ impl Tad {
         );
         let diag = self.diagnose(
             &part,
+            co_divide,
             &recalled,
             &splits,
             &topped,
@@ -213,6 +185,53 @@ impl Tad {
         self.diagnostics.push(diag);
         self.rounds += 1;
         Ok(())
+    }
+
+    /// Trains the second proxy on the first's previous split, splits its losses, and returns
+    /// where the two splits agree; both splits are kept for the next round's training views.
+    fn co_divide(
+        &self,
+        peer: &mut Peer,
+        main_split: Vec<bool>,
+        ctx: &PartitionContext<'_>,
+        rng: &mut TrustRng,
+    ) -> Result<(Vec<bool>, CoDivideDiagnostics)> {
+        let ds = ctx.dataset;
+        let view = self
+            .partition
+            .as_ref()
+            .map(|p| training_view(&peer.main_split, p, &self.recalled));
+        let proxy = std::mem::replace(&mut peer.proxy, Proxy::None);
+        // The second proxy's warm-up estimates no transition of its own for the diagnostics:
+        // the first proxy's is the one recorded.
+        let (net, stats, _) = train_proxy(proxy, view.as_ref(), &self.config, ctx, rng)?;
+        let out = proxy_outputs(&net, ds, ctx.device, self.config.eval_batch_size)?;
+        peer.proxy = Proxy::Ready(net);
+        peer.history.push(out.losses);
+        let labels = ds.labels();
+        let (peer_split, _) = split_classes(
+            &peer.history.mean(),
+            labels,
+            ds.num_classes(),
+            &self.config.split,
+        )?;
+        let agreed: Vec<bool> = main_split
+            .iter()
+            .zip(&peer_split)
+            .map(|(&a, &b)| a && b)
+            .collect();
+        let count = |s: &[bool]| s.iter().filter(|&&t| t).count();
+        let diag = CoDivideDiagnostics {
+            main_trusted: count(&main_split),
+            peer_trusted: count(&peer_split),
+            agreed: count(&agreed),
+            main_precision: split_precision(&main_split, labels, ds.clean_labels()),
+            peer_precision: split_precision(&peer_split, labels, ds.clean_labels()),
+            peer_ce: stats.ce,
+        };
+        peer.main_split = main_split;
+        peer.peer_split = peer_split;
+        Ok((agreed, diag))
     }
 
     /// Keeps or drops previous recalls, then recalls new samples; returns (new, dropped).
@@ -293,6 +312,7 @@ impl Tad {
     fn diagnose(
         &mut self,
         part: &TrustPartition,
+        co_divide: Option<CoDivideDiagnostics>,
         recalled: &[bool],
         splits: &[ClassSplit],
         topped: &[usize],
@@ -342,10 +362,48 @@ impl Tad {
             proxy_ce: stats.ce,
             proxy_consistency: stats.consistency,
             transition: self.transition.take(),
+            co_divide,
             classes,
             seconds: start.elapsed().as_secs_f64(),
         }
     }
+}
+
+/// A proxy for this round, trained: the warm-up (then the forward-corrected stage, when set) when
+/// new, else one round on `on`. Returns the network, its stage's figures and the transition
+/// matrix a forward-corrected warm-up estimated.
+fn train_proxy(
+    proxy: Proxy,
+    on: Option<&TrustPartition>,
+    config: &TadConfig,
+    ctx: &PartitionContext<'_>,
+    rng: &mut TrustRng,
+) -> Result<(Network, crate::ProxyTrainStats, Option<Transition>)> {
+    let (ds, device, cfg) = (ctx.dataset, ctx.device, &config.proxy);
+    let (mut net, trained) = match proxy {
+        Proxy::Ready(net) => (net, true),
+        // Built from a fixed stream: the loaded weights replace the draw, and `rng` must
+        // advance exactly as in the uninterrupted run.
+        Proxy::Pending { params, buffers } => {
+            let mut net = new_proxy(cfg, ds, device, &mut TrustRng::new(0))?;
+            load_network(&mut net, &params, &buffers, device)?;
+            (net, true)
+        }
+        Proxy::None => (new_proxy(cfg, ds, device, &mut rng.fork())?, false),
+    };
+    if let (Some(p), true) = (on, trained) {
+        let stats = train_round(&mut net, cfg, ds, p, device, rng, ctx.progress)?;
+        return Ok((net, stats, None));
+    }
+    let stats = warm_up(&mut net, cfg, ds, device, rng, ctx.progress)?;
+    let Some(fc) = cfg.forward_correction else {
+        return Ok((net, stats, None));
+    };
+    let out = proxy_outputs(&net, ds, device, config.eval_batch_size)?;
+    let t = Transition::estimate(&out.probabilities, ds.num_classes(), fc.anchor_quantile)?;
+    let stats =
+        train_forward_corrected(&mut net, cfg, ds, &t, fc.epochs, device, rng, ctx.progress)?;
+    Ok((net, stats, Some(t)))
 }
 
 impl TrustPartitioner for Tad {
@@ -368,11 +426,18 @@ impl TrustPartitioner for Tad {
     fn load_state(&mut self, state: &HashMap<String, Tensor>) -> trustdd_core::Result<()> {
         self.restore_state(state)
     }
+    /// The last round's [`RoundDiagnostics`] (wall-clock seconds left out).
+    fn round_details(&self) -> Option<serde_json::Value> {
+        self.diagnostics
+            .last()
+            .and_then(|d| serde_json::to_value(d).ok())
+    }
     fn split_view(&self, dataset: &ImageDataset) -> trustdd_core::Result<Option<SplitView>> {
         self.split_view_of(dataset)
     }
     /// Recalled samples (new, kept, dropped) and their accuracy, split fallbacks, proxy losses;
-    /// the estimated noise rate in a forward-corrected warm-up round.
+    /// with co-divide, the agreement and each proxy's split precision; the estimated noise rate
+    /// in a forward-corrected warm-up round.
     fn round_figures(&self) -> Vec<(String, Figure)> {
         let Some(d) = self.diagnostics.last() else {
             return Vec::new();
@@ -388,6 +453,19 @@ impl TrustPartitioner for Tad {
             ("split fallbacks".into(), Figure::Count(d.fallbacks)),
             ("proxy ce".into(), Figure::Value(d.proxy_ce)),
         ];
+        if let Some(c) = &d.co_divide {
+            figures.extend([
+                ("splits agreed".into(), Figure::Count(c.agreed)),
+                (
+                    "first split precision".into(),
+                    Figure::Fraction(c.main_precision),
+                ),
+                (
+                    "second split precision".into(),
+                    Figure::Fraction(c.peer_precision),
+                ),
+            ]);
+        }
         if let Some(t) = &d.transition {
             figures.push((
                 "estimated noise rate".into(),
