@@ -70,18 +70,17 @@ pub struct CoDivideDiagnostics {
     pub peer_ce: f64,
 }
 
-/// Fraction of `split` whose observed label equals the clean one.
+/// Fraction of `split` whose observed label equals the clean one: the precision of the split
+/// as a partition with observed labels ([`TrustPartition::precision_recall`]).
 pub(super) fn split_precision(
     split: &[bool],
     labels: &[u32],
     clean: Option<&[u32]>,
 ) -> Option<f64> {
-    let clean = clean?;
-    let trusted = split.iter().filter(|&&t| t).count();
-    (trusted > 0).then(|| {
-        let right = (0..split.len())
-            .filter(|&i| split[i] && labels[i] == clean[i])
-            .count();
-        right as f64 / trusted as f64
-    })
+    let part = TrustPartition {
+        trusted: split.to_vec(),
+        working_labels: labels.to_vec(),
+    };
+    part.precision_recall(labels, clean?)
+        .map(|(precision, _)| precision)
 }
