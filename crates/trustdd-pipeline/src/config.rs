@@ -432,7 +432,9 @@ pub struct TrustSchedule {
     /// Refit every this many distillation iterations (DM, DC, DSA).
     pub refresh: usize,
     /// Rounds before the synthetic set is initialised from trusted images (at least 1; the
-    /// first round's warm-up proxy is the least precise). DM, DC, DSA.
+    /// first round's warm-up proxy is the least precise), drawn from the warm-up stream. DM,
+    /// DC, DSA; an MTT run draws its first this many expert refits from that stream, so every
+    /// run's rounds are those of [`crate::Pipeline::partition`] ([`crate::RoundSeeds`]).
     pub warmup_rounds: usize,
     /// MTT: refit every this many expert epochs (counted across experts).
     pub refresh_epochs: usize,

@@ -32,6 +32,7 @@ mod pictures;
 mod pipeline;
 mod ranking;
 mod report;
+mod round_seeds;
 mod trust_aware;
 mod trusted_experts;
 
@@ -52,5 +53,6 @@ pub use pictures::{ood_picture, partition_picture};
 pub use pipeline::{ObjectiveFactory, PartitionerFactory, Pipeline, PARTITION_PICTURE};
 pub use ranking::{RankingConfig, RankingReport, ReferenceLabels};
 pub use report::{OutlierReport, PartitionReport, RunReport, VariantReport};
+pub use round_seeds::RoundSeeds;
 pub use trust_aware::TrustAware;
 pub use trusted_experts::train_trusted_experts;

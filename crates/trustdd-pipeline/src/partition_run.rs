@@ -4,8 +4,9 @@
 use crate::pictures::partition_picture;
 use crate::pipeline::{Pipeline, Prepared};
 use crate::report::PartitionReport;
-use crate::trust_aware::{number_rounds, refit, warm_up};
-use trustdd_core::{Error, ImageDataset, PartitionRound, Progress, Result};
+use crate::trust_aware::{fit_rounds, number_rounds};
+use crate::RoundSeeds;
+use trustdd_core::{Error, ImageDataset, Progress, Result};
 
 impl Pipeline {
     /// Loads the configured data and runs [`Pipeline::partition_on`].
@@ -17,12 +18,12 @@ impl Pipeline {
         self.partition_on(train, rounds, progress)
     }
 
-    /// Runs `rounds` refits of the run's partitioner and nothing else, as a DM, DC or DSA run
-    /// fits them: the same effective configuration, ZCA, validation split, noise and random
-    /// streams; first the warm-up rounds (`trust.warmup_rounds`), then refits 1, 2, … (those
-    /// at iterations `trust.refresh`, `2·trust.refresh`, …). So its rounds are the first
-    /// `rounds` of the run's [`crate::VariantReport::rounds`] (an MTT run refits between expert
-    /// epochs instead).
+    /// Runs `rounds` rounds of the run's partitioner and nothing else, as a run fits them: the
+    /// same effective configuration, ZCA, validation split, noise and random streams
+    /// ([`RoundSeeds`]); first the warm-up rounds (`trust.warmup_rounds`), then refits 1, 2, …
+    /// (a DM, DC or DSA run's at iterations `trust.refresh`, `2·trust.refresh`, …; an MTT run's
+    /// every `trust.refresh_epochs` expert epochs). So its rounds are the first `rounds` of the
+    /// run's [`crate::VariantReport::rounds`], whatever the objective.
     ///
     /// # Errors
     /// An invalid-parameter error for `rounds = 0` or a run without a partitioner; the
@@ -47,27 +48,14 @@ impl Pipeline {
         let mut partitioner = self.partitioner(&config)?.ok_or_else(|| {
             Error::invalid("partitioner", "none", "a partitioner to run (kind = tad)")
         })?;
-        let streams = &config.streams;
-        let warmup = config.trust.warmup_rounds.max(1).min(rounds);
-        let mut report: Vec<PartitionRound> = warm_up(
+        let mut report = fit_rounds(
             partitioner.as_mut(),
             &noisy,
             &device,
-            streams.warmup_seed(config.seed),
-            warmup,
+            &RoundSeeds::of(&config),
+            rounds,
             progress,
         )?;
-        let trust_seed = streams.trust_seed(config.seed);
-        for k in 1..=rounds - warmup {
-            report.push(refit(
-                partitioner.as_mut(),
-                &noisy,
-                &device,
-                trust_seed,
-                k,
-                progress,
-            )?);
-        }
         number_rounds(&mut report);
         let picture = match partitioner.split_view(&noisy)? {
             Some(view) => Some(partition_picture(&view, &noisy)?),

@@ -12,7 +12,8 @@ use crate::outlier_set::{distill_outliers, save_outliers};
 use crate::pictures::{ood_picture, partition_picture};
 use crate::ranking::{rank_set, RankingData};
 use crate::report::{OutlierReport, RunReport, VariantReport};
-use crate::trust_aware::{number_rounds, warm_up, TrustAware};
+use crate::round_seeds::RoundSeeds;
+use crate::trust_aware::{fit_rounds, number_rounds, TrustAware};
 use crate::trusted_experts::train_trusted_experts;
 use candle_core::{DType, Device};
 use std::path::{Path, PathBuf};
@@ -433,7 +434,7 @@ impl Pipeline {
                             v.dataset.clone(),
                             device,
                             config.trust.refresh_epochs,
-                            trust_seed,
+                            &RoundSeeds::of(config),
                             DType::F32,
                             &mut rng,
                             progress,
@@ -451,12 +452,13 @@ impl Pipeline {
             _ => {
                 if let Some(p) = partitioner.as_mut() {
                     // Rounds before the initial set, so that it is drawn from trusted images.
-                    rounds = warm_up(
+                    let seeds = RoundSeeds::of(config);
+                    rounds = fit_rounds(
                         p.as_mut(),
                         &v.dataset,
                         device,
-                        streams.warmup_seed(config.seed),
-                        config.trust.warmup_rounds,
+                        &seeds,
+                        seeds.warmup_rounds,
                         progress,
                     )?;
                 }

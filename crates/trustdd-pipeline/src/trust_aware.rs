@@ -2,6 +2,7 @@
 //! "Diversion"): every `refresh_every` iterations the partitioner refits and the objective's
 //! real sampler becomes the trusted samples grouped by working label.
 
+use crate::RoundSeeds;
 use candle_core::{Device, Tensor};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -93,12 +94,13 @@ impl DistillObjective for TrustAware {
     ) -> Result<StepReport> {
         let due = ctx.iteration % self.refresh_every == 0 && !(self.primed && ctx.iteration == 0);
         if due || self.partitioner.partition().is_none() {
-            let report = refit(
+            let round = ctx.iteration / self.refresh_every;
+            let report = fit_round(
                 self.partitioner.as_mut(),
                 &self.dataset,
                 &self.device,
-                self.seed,
-                ctx.iteration / self.refresh_every,
+                round,
+                &mut TrustRng::for_item(self.seed, round as u64),
                 ctx.progress,
             )?;
             self.rounds.push(report);
@@ -162,15 +164,15 @@ impl DistillObjective for TrustAware {
     }
 }
 
-/// Refit `round` of a trust-aware distillation (at iteration `round·refresh_every`), from
-/// `TrustRng::for_item(seed, round)`: the one code path of [`TrustAware`] and
+/// Fits one partition round (`round` as the partitioner sees it) from `rng`: the one code path
+/// of [`TrustAware`]'s refits, the warm-up rounds, MTT's expert refits and
 /// [`crate::Pipeline::partition`].
-pub(crate) fn refit(
+pub(crate) fn fit_round(
     partitioner: &mut dyn TrustPartitioner,
     dataset: &ImageDataset,
     device: &Device,
-    seed: u64,
     round: usize,
+    rng: &mut TrustRng,
     progress: &dyn Progress,
 ) -> Result<PartitionRound> {
     let ctx = PartitionContext {
@@ -179,25 +181,21 @@ pub(crate) fn refit(
         round,
         progress,
     };
-    observe_round(
-        partitioner,
-        &ctx,
-        &mut TrustRng::for_item(seed, round as u64),
-    )
+    observe_round(partitioner, &ctx, rng)
 }
 
-/// The rounds a run fits before the synthetic set is initialised (`trust.warmup_rounds`, at
-/// least one), round `r` from `TrustRng::for_item(warmup_seed, r)`.
-pub(crate) fn warm_up(
+/// The rounds `0..rounds` of a run (its warm-up rounds before the synthetic set is
+/// initialised, or the first rounds of `trustdd partition`), round `r` from `seeds.rng(r)`.
+pub(crate) fn fit_rounds(
     partitioner: &mut dyn TrustPartitioner,
     dataset: &ImageDataset,
     device: &Device,
-    warmup_seed: u64,
+    seeds: &RoundSeeds,
     rounds: usize,
     progress: &dyn Progress,
 ) -> Result<Vec<PartitionRound>> {
-    (0..rounds.max(1))
-        .map(|round| refit(partitioner, dataset, device, warmup_seed, round, progress))
+    (0..rounds)
+        .map(|r| fit_round(partitioner, dataset, device, r, &mut seeds.rng(r), progress))
         .collect()
 }
 

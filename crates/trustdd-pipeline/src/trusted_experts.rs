@@ -1,18 +1,21 @@
 //! MTT diversion (ALGORITHMS.md §6): expert trajectories trained on the trusted set, with the
 //! partition refreshed during expert training.
 
+use crate::trust_aware::fit_round;
+use crate::RoundSeeds;
 use candle_core::{DType, Device};
 use std::sync::Arc;
 use trustdd_core::{
-    current_partition, observe_round, DatasetSampler, Error, ImageDataset, PartitionContext,
-    PartitionRound, Progress, RealSampler, Result, TrustPartitioner, TrustRng,
+    current_partition, DatasetSampler, Error, ImageDataset, PartitionRound, Progress, RealSampler,
+    Result, TrustPartitioner, TrustRng,
 };
 use trustdd_distill::{train_experts_with, ExpertConfig, Trajectories};
 
 /// Trains MTT experts ([`trustdd_distill::train_experts_with`]) on the trusted samples of
 /// `partitioner` with their working labels. Epochs are counted across experts (`g = expert ·
 /// epochs + epoch`); before every epoch with `g % refresh_every_epochs == 0` the partitioner
-/// refits (round `g / refresh_every_epochs`, drawing from `TrustRng::for_item(seed, round)`).
+/// refits (round `g / refresh_every_epochs`, drawing from `seeds.rng(round)`, so the rounds are
+/// those of [`crate::Pipeline::partition`] on the same data and seeds).
 /// Returns the trajectories and every refit's report.
 ///
 /// # Errors
@@ -24,7 +27,7 @@ pub fn train_trusted_experts(
     dataset: Arc<ImageDataset>,
     device: &Device,
     refresh_every_epochs: usize,
-    seed: u64,
+    seeds: &RoundSeeds,
     dtype: DType,
     rng: &mut TrustRng,
     progress: &dyn Progress,
@@ -44,14 +47,14 @@ pub fn train_trusted_experts(
             return Ok(s.clone());
         }
         let round = g / refresh_every_epochs;
-        let ctx = PartitionContext {
-            dataset: &dataset,
+        rounds.push(fit_round(
+            partitioner,
+            &dataset,
             device,
             round,
+            &mut seeds.rng(round),
             progress,
-        };
-        let mut refit_rng = TrustRng::for_item(seed, round as u64);
-        rounds.push(observe_round(partitioner, &ctx, &mut refit_rng)?);
+        )?);
         let partition = current_partition(partitioner)?;
         let s: Arc<dyn RealSampler> = Arc::new(DatasetSampler::from_partition(
             dataset.clone(),

@@ -4,9 +4,10 @@
 use crate::tiny;
 
 use anyhow::Result;
-use tiny::tiny_run;
+use tiny::{tiny_arch, tiny_run};
 use trustdd_core::Silent;
-use trustdd_pipeline::PartitionerConfig;
+use trustdd_distill::{ExpertConfig, MttConfig};
+use trustdd_pipeline::{MttRunConfig, ObjectiveConfig, PartitionerConfig};
 
 #[test]
 fn partition_rounds_are_the_first_rounds_of_a_run() -> Result<()> {
@@ -41,6 +42,44 @@ fn partition_rounds_are_the_first_rounds_of_a_run() -> Result<()> {
     assert_eq!(
         serde_json::to_value(&two.rounds)?,
         serde_json::to_value(&run_rounds[..2])?
+    );
+    Ok(())
+}
+
+#[test]
+fn an_mtt_run_s_expert_refits_are_the_partition_command_s_rounds() -> Result<()> {
+    let mut config = tiny_run();
+    config.compare = false;
+    config.iterations = 1;
+    config.objective = ObjectiveConfig::Mtt(MttRunConfig {
+        mtt: MttConfig {
+            arch: tiny_arch(),
+            syn_steps: 2,
+            expert_epochs: 1,
+            max_start_epoch: 1,
+            dsa: None,
+            ..MttConfig::default()
+        },
+        experts: ExpertConfig {
+            arch: tiny_arch(),
+            experts: 1,
+            epochs: 3,
+            batch_size: 32,
+            dsa: None,
+            ..ExpertConfig::default()
+        },
+        soft_labels: false,
+    });
+    // A refit before each of the 3 expert epochs: two warm-up rounds, then refit 1.
+    config.trust.warmup_rounds = 2;
+    config.trust.refresh_epochs = 1;
+    let run = config.build()?.run(&Silent)?;
+    let run_rounds = &run.runs.last().expect("the primary run").rounds;
+    assert_eq!(run_rounds.len(), 3);
+    let partition = config.build()?.partition(3, &Silent)?;
+    assert_eq!(
+        serde_json::to_value(&partition.rounds)?,
+        serde_json::to_value(run_rounds)?
     );
     Ok(())
 }

@@ -13,8 +13,17 @@ use trustdd_core::{
 };
 use trustdd_distill::{CheckpointSpec, Dm, DmConfig, Driver, DriverConfig, ExpertConfig};
 use trustdd_nn::{ArchConfig, ConvNetConfig};
-use trustdd_pipeline::{train_trusted_experts, TrustAware};
+use trustdd_pipeline::{train_trusted_experts, RoundSeeds, TrustAware};
 use trustdd_trust::Tad;
+
+/// One warm-up round, the refits from the same seed.
+fn seeds(seed: u64) -> RoundSeeds {
+    RoundSeeds {
+        warmup_seed: seed,
+        refit_seed: seed,
+        warmup_rounds: 1,
+    }
+}
 
 fn arch() -> ArchConfig {
     ArchConfig::ConvNet(ConvNetConfig {
@@ -117,7 +126,7 @@ fn trusted_experts_follow_the_partition() -> Result<()> {
         ds.clone(),
         &Device::Cpu,
         2,
-        4,
+        &seeds(4),
         DType::F32,
         &mut TrustRng::new(1),
         &Silent,
@@ -138,7 +147,7 @@ fn trusted_experts_follow_the_partition() -> Result<()> {
         ds.clone(),
         &Device::Cpu,
         1,
-        4,
+        &seeds(4),
         DType::F32,
         &mut TrustRng::new(1),
         &Silent,
