@@ -7,22 +7,32 @@ use anyhow::Result;
 use tiny::{tiny_arch, tiny_run};
 use trustdd_core::Silent;
 use trustdd_distill::{ExpertConfig, MttConfig};
-use trustdd_pipeline::{MttRunConfig, ObjectiveConfig, PartitionerConfig};
+use trustdd_pipeline::{
+    MttRunConfig, ObjectiveConfig, PartitionReport, PartitionerConfig, RunConfig, RunReport,
+};
+
+/// Runs `config` and `rounds` rounds of its partition, and checks that the run fitted exactly
+/// those rounds.
+fn run_and_partition(config: &RunConfig, rounds: usize) -> Result<(RunReport, PartitionReport)> {
+    let run = config.build()?.run(&Silent)?;
+    let run_rounds = &run.runs.last().expect("the primary run").rounds;
+    assert_eq!(run_rounds.len(), rounds);
+    let partition = config.build()?.partition(rounds, &Silent)?;
+    assert_eq!(
+        serde_json::to_value(&partition.rounds)?,
+        serde_json::to_value(run_rounds)?
+    );
+    Ok((run, partition))
+}
 
 #[test]
 fn partition_rounds_are_the_first_rounds_of_a_run() -> Result<()> {
     let mut config = tiny_run();
     config.compare = false;
     config.iterations = 3;
-    let run = config.build()?.run(&Silent)?;
-    let run_rounds = &run.runs.last().expect("the primary run").rounds;
     // One warm-up round, then refits at iterations 1 and 2.
-    assert_eq!(run_rounds.len(), 3);
-    let partition = config.build()?.partition(3, &Silent)?;
-    assert_eq!(
-        serde_json::to_value(&partition.rounds)?,
-        serde_json::to_value(run_rounds)?
-    );
+    let (run, partition) = run_and_partition(&config, 3)?;
+    let run_rounds = &run.runs.last().expect("the primary run").rounds;
     assert_eq!(
         serde_json::to_value(&partition.config)?,
         serde_json::to_value(&run.config)?
@@ -73,14 +83,7 @@ fn an_mtt_run_s_expert_refits_are_the_partition_command_s_rounds() -> Result<()>
     // A refit before each of the 3 expert epochs: two warm-up rounds, then refit 1.
     config.trust.warmup_rounds = 2;
     config.trust.refresh_epochs = 1;
-    let run = config.build()?.run(&Silent)?;
-    let run_rounds = &run.runs.last().expect("the primary run").rounds;
-    assert_eq!(run_rounds.len(), 3);
-    let partition = config.build()?.partition(3, &Silent)?;
-    assert_eq!(
-        serde_json::to_value(&partition.rounds)?,
-        serde_json::to_value(run_rounds)?
-    );
+    run_and_partition(&config, 3)?;
     Ok(())
 }
 
