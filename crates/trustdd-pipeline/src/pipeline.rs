@@ -420,8 +420,8 @@ impl Pipeline {
         let plain = DatasetSampler::new(v.dataset.clone(), device.clone());
         let mut partitioner = v.partitioner;
         let partitioner_name = partitioner.as_ref().map(|p| p.name());
-        // The partitioner's refits draw from their own streams, apart from the distillation's.
-        let trust_seed = streams.trust_seed(config.seed);
+        // The partitioner's rounds draw from their own streams, apart from the distillation's.
+        let seeds = RoundSeeds::of(config);
         let mut rounds: Vec<PartitionRound> = Vec::new();
         let trajectories: Option<Trajectories> = match &config.objective {
             ObjectiveConfig::Mtt(mtt) => {
@@ -434,7 +434,7 @@ impl Pipeline {
                             v.dataset.clone(),
                             device,
                             config.trust.refresh_epochs,
-                            &RoundSeeds::of(config),
+                            &seeds,
                             DType::F32,
                             &mut rng,
                             progress,
@@ -452,7 +452,6 @@ impl Pipeline {
             _ => {
                 if let Some(p) = partitioner.as_mut() {
                     // Rounds before the initial set, so that it is drawn from trusted images.
-                    let seeds = RoundSeeds::of(config);
                     rounds = fit_rounds(
                         p.as_mut(),
                         &v.dataset,
@@ -518,7 +517,7 @@ impl Pipeline {
                     v.dataset.clone(),
                     device.clone(),
                     config.trust.refresh,
-                    trust_seed,
+                    seeds.refit_seed,
                 )?),
                 None,
             ),
