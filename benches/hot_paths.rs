@@ -40,7 +40,7 @@ use trustdd::distill::{
 use trustdd::nn::{ArchConfig, ConvNetConfig, Network};
 use trustdd::noise::NoiseConfig;
 use trustdd::ood::metrics::{auroc, fpr_at_95_tpr};
-use trustdd::trust::{split_classes, ReliabilityConfig, ReliabilityModel, SplitConfig};
+use trustdd::trust::{split_classes, ReliabilityConfig, ReliabilityModel, SplitConfig, SplitInput};
 
 /// mimalloc, as the program and the other benches (docs/performance.md).
 #[global_allocator]
@@ -97,7 +97,12 @@ fn bench_trust(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(5))
         .throughput(Throughput::Elements(N as u64));
     group.bench_function("class_split", |b| {
-        b.iter(|| split_classes(&losses, &labels, CLASSES, &config).expect("split"))
+        let margins = vec![0.5; losses.len()];
+        let input = SplitInput {
+            losses: &losses,
+            margins: &margins,
+        };
+        b.iter(|| split_classes(input, &labels, CLASSES, &config).expect("split"))
     });
 
     // Class-structured features: a random centre per class plus unit noise.

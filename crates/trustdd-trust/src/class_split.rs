@@ -13,6 +13,10 @@
 //!   observed label probability ≥ 1/2]. The cap matters under heavy pair noise (MNIST 5↔6 at
 //!   40%): such a class holds two modes of similar size, the proxy cannot make its losses
 //!   bimodal, the guard fires, and a quantile alone would trust most of the wrong half.
+//! - with `agreement` (issue 18), a sample is trusted only where the proxy predicts its observed
+//!   label (its probability margin is positive), whatever side of the threshold it falls on: under
+//!   pair swaps the swapped samples' losses overlap the clean ones', but the proxy, trained on a
+//!   60/40 mixture of the pair, still predicts the majority (true) class for most of them.
 
 use crate::error::Result;
 use crate::gmm::{Gmm2, GmmConfig};
@@ -42,6 +46,19 @@ pub struct SplitConfig {
     /// The mixture's threshold never trusts a raw loss above this (default `None`: no cap;
     /// ln 2 keeps only samples whose observed label the proxy gives probability ≥ 1/2).
     pub max_trusted_loss: Option<f64>,
+    /// Trust only samples whose observed label is the proxy's prediction (a positive
+    /// probability margin), on every rule: prediction–label agreement as a veto on the
+    /// threshold (default false).
+    pub agreement: bool,
+}
+
+/// The per-sample figures a split reads (the proxy's, averaged over the loss window).
+#[derive(Debug, Clone, Copy)]
+pub struct SplitInput<'a> {
+    /// Cross-entropy of the observed label.
+    pub losses: &'a [f64],
+    /// Probability margin of the observed label, `p(y~) − max_{c ≠ y~} p(c)` ([`ProxyOutputs::margins`](crate::ProxyOutputs::margins)).
+    pub margins: &'a [f64],
 }
 
 /// The per-sample score a class's mixture is fitted to (always increasing in the loss, so the
@@ -56,15 +73,27 @@ pub enum SplitScore {
     /// and more) cannot squeeze every other sample into the bottom tenth of the normalised
     /// scale, where the clean and the swapped modes merge (`partition.png` of issue 18).
     Probability,
+    /// The negated probability margin `max_{c ≠ y~} p(c) − p(y~)` in `[−1, 1]` (the margin of
+    /// Pleiss et al.'s AUM, NeurIPS 2020, on probabilities so that it is bounded): it compares
+    /// the observed label with the proxy's best other class, so a sample whose label lost to
+    /// the other class of a swapped pair scores high even when both probabilities are middling.
+    Margin,
 }
 
 impl SplitScore {
-    /// The score of a sample with loss `loss`.
-    pub fn of(self, loss: f64) -> f64 {
+    /// The score of a sample with loss `loss` and probability margin `margin`.
+    pub fn of(self, loss: f64, margin: f64) -> f64 {
         match self {
             SplitScore::Loss => loss,
             SplitScore::Probability => -(-loss).exp_m1(),
+            SplitScore::Margin => -margin,
         }
+    }
+
+    /// Whether the score increases with the loss alone (so a cap on the loss is a cap on the
+    /// normalised score).
+    fn follows_the_loss(self) -> bool {
+        !matches!(self, SplitScore::Margin)
     }
 
     /// The name of the score, for pictures.
@@ -72,6 +101,7 @@ impl SplitScore {
         match self {
             SplitScore::Loss => "loss",
             SplitScore::Probability => "1 - p(observed label)",
+            SplitScore::Margin => "negated margin",
         }
     }
 }
@@ -87,6 +117,7 @@ impl Default for SplitConfig {
             fallback_max_loss: std::f64::consts::LN_2,
             score: SplitScore::Loss,
             max_trusted_loss: None,
+            agreement: false,
         }
     }
 }
@@ -162,10 +193,15 @@ pub struct ClassSplit {
     pub size: usize,
     /// How many of them the split trusts.
     pub trusted: usize,
-    /// The normalised loss at or below which samples are trusted (`None` for constant or single).
+    /// The normalised score at or below which samples are trusted (`None` for constant or
+    /// single).
     pub threshold: Option<f64>,
     /// Which rule decided.
     pub rule: SplitRule,
+    /// Samples the rule trusted that the agreement veto (or, for the margin score, the loss
+    /// cap) took out.
+    #[serde(default)]
+    pub vetoed: usize,
     /// The fitted mixture (means and weights are on normalised losses), when one was fitted.
     pub gmm: Option<Gmm2>,
 }
@@ -174,23 +210,26 @@ pub struct ClassSplit {
 /// sample are omitted).
 ///
 /// # Errors
-/// A shape error when `losses` and `labels` differ in length; an invalid configuration;
-/// non-finite losses.
+/// A shape error when `input`'s losses, margins and `labels` differ in length; an invalid
+/// configuration; non-finite losses or margins.
 pub fn split_classes(
-    losses: &[f64],
+    input: SplitInput<'_>,
     labels: &[u32],
     num_classes: usize,
     config: &SplitConfig,
 ) -> Result<(Vec<bool>, Vec<ClassSplit>)> {
     config.validate()?;
-    if losses.len() != labels.len() {
-        return Err(trustdd_core::Error::shape(
-            "losses per label",
-            labels.len(),
-            losses.len(),
-        ));
+    let SplitInput { losses, margins } = input;
+    for (what, len) in [
+        ("losses per label", losses.len()),
+        ("margins per label", margins.len()),
+    ] {
+        if len != labels.len() {
+            return Err(trustdd_core::Error::shape(what, labels.len(), len));
+        }
     }
     crate::error::check_finite(losses, "per-sample losses")?;
+    crate::error::check_finite(margins, "per-sample margins")?;
     trustdd_core::check_labels(labels, num_classes, "observed labels")?;
     let mut trusted = vec![false; losses.len()];
     let mut record = Vec::new();
@@ -203,15 +242,35 @@ pub fn split_classes(
         }
         let values: Vec<f64> = members
             .iter()
-            .map(|&i| config.score.of(losses[i]))
+            .map(|&i| config.score.of(losses[i], margins[i]))
             .collect();
-        let (keep, split) = split_one(class, &values, config)?;
+        let (mut keep, mut split) = split_one(class, &values, config)?;
+        for (k, &i) in keep.iter_mut().zip(&members) {
+            if *k && vetoed(config, losses[i], margins[i], split.rule) {
+                *k = false;
+                split.vetoed += 1;
+            }
+        }
+        split.trusted -= split.vetoed;
         for (&i, k) in members.iter().zip(keep) {
             trusted[i] = k;
         }
         record.push(split);
     }
     Ok((trusted, record))
+}
+
+/// Whether a sample on the trusted side of its class's threshold is taken out: by the
+/// agreement veto, or (for a score that does not follow the loss, where the caps cannot be
+/// folded into the threshold) by the rule's loss cap.
+fn vetoed(config: &SplitConfig, loss: f64, margin: f64, rule: SplitRule) -> bool {
+    let over_cap = !config.score.follows_the_loss()
+        && match rule {
+            SplitRule::Gmm => config.max_trusted_loss.is_some_and(|m| loss > m),
+            SplitRule::QuantileFallback => loss > config.fallback_max_loss,
+            SplitRule::Constant | SplitRule::Single => false,
+        };
+    over_cap || (config.agreement && margin <= 0.0)
 }
 
 fn split_one(
@@ -227,6 +286,7 @@ fn split_one(
         threshold: None,
         rule: SplitRule::Single,
         gmm: None,
+        vetoed: 0,
     };
     if n == 1 {
         return Ok((vec![true], split));
@@ -245,7 +305,15 @@ fn split_one(
     } else {
         crossing(&gmm, config.tau)
     };
-    let cap = |loss: f64| (config.score.of(loss) - lo) / (hi - lo);
+    // A loss cap in the normalised score's units (no cap where the score does not follow the
+    // loss: `vetoed` applies it per sample instead).
+    let cap = |loss: f64| {
+        if config.score.follows_the_loss() {
+            (config.score.of(loss, 0.0) - lo) / (hi - lo)
+        } else {
+            f64::INFINITY
+        }
+    };
     let (threshold, rule) = match threshold {
         Some(t) => (
             config.max_trusted_loss.map_or(t, |m| t.min(cap(m))),
@@ -310,14 +378,33 @@ fn quantile_threshold(values: &[f64], q: f64) -> f64 {
 mod tests {
     use super::*;
 
+    /// Splits losses alone (every margin positive: the proxy agrees with every label).
+    fn split_losses(
+        losses: &[f64],
+        labels: &[u32],
+        num_classes: usize,
+        config: &SplitConfig,
+    ) -> Result<(Vec<bool>, Vec<ClassSplit>)> {
+        let margins = vec![1.0; losses.len()];
+        split_classes(
+            SplitInput {
+                losses,
+                margins: &margins,
+            },
+            labels,
+            num_classes,
+            config,
+        )
+    }
+
     #[test]
     fn the_probability_score_is_one_minus_the_observed_labels_probability() {
         for l in [0.0, 1e-12, 0.3, std::f64::consts::LN_2, 5.0, 40.0] {
             let p = (-l).exp();
-            assert!((SplitScore::Probability.of(l) - (1.0 - p)).abs() < 1e-15);
-            assert_eq!(SplitScore::Loss.of(l), l);
+            assert!((SplitScore::Probability.of(l, 0.3) - (1.0 - p)).abs() < 1e-15);
+            assert_eq!(SplitScore::Loss.of(l, 0.3), l);
         }
-        assert_eq!(SplitScore::Probability.of(f64::INFINITY), 1.0);
+        assert_eq!(SplitScore::Probability.of(f64::INFINITY, 0.3), 1.0);
     }
 
     /// A class of 60 clean samples (loss 0.05–0.35), 40 swapped ones (1.2–2.0) and ten very
@@ -335,7 +422,7 @@ mod tests {
                 score,
                 ..SplitConfig::default()
             };
-            split_classes(&losses, &labels, 1, &config).unwrap().0
+            split_losses(&losses, &labels, 1, &config).unwrap().0
         };
         let by_probability = split(SplitScore::Probability);
         assert!(by_probability[..60].iter().all(|&t| t));
@@ -373,7 +460,7 @@ mod tests {
             fallback_max_loss: f64::INFINITY,
             ..SplitConfig::default()
         };
-        let (trusted, rec) = split_classes(&losses, &labels, 5, &uncapped).unwrap();
+        let (trusted, rec) = split_losses(&losses, &labels, 5, &uncapped).unwrap();
         assert_eq!(rec.len(), 4);
         assert_eq!(rec[0].rule, SplitRule::Gmm);
         assert_eq!(trusted[..30], [vec![true; 20], vec![false; 10]].concat());
@@ -387,7 +474,7 @@ mod tests {
         assert_eq!(rec[3].rule, SplitRule::Single);
         assert!(trusted[60..].iter().all(|&t| t));
         // With the default cap (ln 2 ≈ 0.693), class 1 keeps only losses 0.0..=0.6 (7 samples).
-        let (trusted, rec) = split_classes(&losses, &labels, 5, &SplitConfig::default()).unwrap();
+        let (trusted, rec) = split_losses(&losses, &labels, 5, &SplitConfig::default()).unwrap();
         assert_eq!(rec[1].rule, SplitRule::QuantileFallback);
         assert_eq!(trusted[30..60], [vec![true; 7], vec![false; 23]].concat());
         assert_eq!(trusted[..30], [vec![true; 20], vec![false; 10]].concat());
@@ -403,23 +490,125 @@ mod tests {
             fallback_max_loss: f64::INFINITY,
             ..SplitConfig::default()
         };
-        let (trusted, rec) = split_classes(&losses, &[0; 10], 1, &config).unwrap();
+        let (trusted, rec) = split_losses(&losses, &[0; 10], 1, &config).unwrap();
         assert_eq!(rec[0].rule, SplitRule::QuantileFallback);
         assert_eq!(trusted, [vec![true; 9], vec![false]].concat());
         assert!((rec[0].threshold.unwrap() - 8.0 / 9.0).abs() < 1e-12);
         let bad = SplitConfig { tau: 1.0, ..config };
-        assert!(split_classes(&losses, &[0; 10], 1, &bad)
+        assert!(split_losses(&losses, &[0; 10], 1, &bad)
             .unwrap_err()
             .to_string()
             .contains("tau"));
-        assert!(split_classes(&[f64::NAN], &[0], 1, &SplitConfig::default()).is_err());
+        assert!(split_losses(&[f64::NAN], &[0], 1, &SplitConfig::default()).is_err());
         let bad = SplitConfig {
             fallback_max_loss: 0.0,
             ..config
         };
-        assert!(split_classes(&losses, &[0; 10], 1, &bad)
+        assert!(split_losses(&losses, &[0; 10], 1, &bad)
             .unwrap_err()
             .to_string()
             .contains("fallback_max_loss"));
+    }
+
+    /// One class under a pair swap: 60 right labels and 40 swapped ones with the same spread
+    /// of losses (0.4–0.9, the proxy is unsure of both), but the proxy predicts the observed
+    /// label for the right ones (margins 0.05–0.35) and the other class of the pair for the
+    /// swapped ones (margins −0.35 to −0.05). The loss cannot tell them apart; the agreement
+    /// veto and the margin score both can.
+    fn swapped_class() -> (Vec<f64>, Vec<f64>) {
+        let spread = |j: i32, n: i32| 0.4 + 0.5 * f64::from(j) / f64::from(n - 1);
+        let losses: Vec<f64> = (0..100)
+            .map(|i| {
+                if i < 60 {
+                    spread(i, 60)
+                } else {
+                    spread(i - 60, 40)
+                }
+            })
+            .collect();
+        let margins: Vec<f64> = (0..100)
+            .map(|i| {
+                let step = 0.3 * f64::from((i * 37) % 60) / 59.0;
+                if i < 60 {
+                    0.05 + step
+                } else {
+                    -0.05 - step
+                }
+            })
+            .collect();
+        (losses, margins)
+    }
+
+    #[test]
+    fn the_agreement_veto_and_the_margin_score_drop_labels_the_proxy_predicts_otherwise() {
+        let (losses, margins) = swapped_class();
+        let labels = vec![0u32; 100];
+        let input = SplitInput {
+            losses: &losses,
+            margins: &margins,
+        };
+        let run = |config: SplitConfig| split_classes(input, &labels, 1, &config).unwrap();
+        // On the loss alone the swapped samples are trusted with the clean ones (both groups
+        // spread evenly over the same losses).
+        let (by_loss, _) = run(SplitConfig::default());
+        assert!(by_loss[60..].iter().any(|&t| t));
+        let (vetoed, rec) = run(SplitConfig {
+            agreement: true,
+            ..SplitConfig::default()
+        });
+        assert!(
+            !vetoed[60..].iter().any(|&t| t),
+            "a swapped label was trusted"
+        );
+        let before = by_loss.iter().filter(|&&t| t).count();
+        assert_eq!(rec[0].trusted, vetoed.iter().filter(|&&t| t).count());
+        assert_eq!(rec[0].trusted + rec[0].vetoed, before);
+        for i in (0..60).filter(|&i| by_loss[i]) {
+            assert!(vetoed[i], "the veto took out a label the proxy agrees with");
+        }
+        // The margin score's mixture puts the two groups in separate components.
+        let (by_margin, rec) = run(SplitConfig {
+            score: SplitScore::Margin,
+            ..SplitConfig::default()
+        });
+        assert_eq!(rec[0].rule, SplitRule::Gmm);
+        assert_eq!(by_margin, [vec![true; 60], vec![false; 40]].concat());
+        assert_eq!(SplitScore::Margin.of(5.0, 0.25), -0.25);
+    }
+
+    #[test]
+    fn a_margin_split_applies_the_loss_caps_per_sample() {
+        // Forced fallback (gap guard 0.9) on the margin score: the 90% quantile of the scores,
+        // then the fallback's loss cap (ln 2) per sample, since the cap is not a score.
+        let losses: Vec<f64> = (0..10).map(|i| 0.1 * f64::from(i)).collect(); // 0.0 ..= 0.9
+        let margins: Vec<f64> = (0..10).map(|i| 0.9 - 0.1 * f64::from(i)).collect();
+        let config = SplitConfig {
+            score: SplitScore::Margin,
+            min_mean_gap: 0.9,
+            ..SplitConfig::default()
+        };
+        let input = SplitInput {
+            losses: &losses,
+            margins: &margins,
+        };
+        let (trusted, rec) = split_classes(input, &[0; 10], 1, &config).unwrap();
+        assert_eq!(rec[0].rule, SplitRule::QuantileFallback);
+        // The quantile keeps the 9 best margins (losses 0.0..=0.8); the cap drops 0.7 and 0.8.
+        assert_eq!(trusted, [vec![true; 7], vec![false; 3]].concat());
+        assert_eq!((rec[0].trusted, rec[0].vetoed), (7, 2));
+        // Inputs of the wrong length or not finite are typed errors.
+        let short = SplitInput {
+            losses: &losses,
+            margins: &margins[..9],
+        };
+        let err = split_classes(short, &[0; 10], 1, &config).unwrap_err();
+        assert!(err.to_string().contains("margins"), "{err}");
+        let mut bad = margins.clone();
+        bad[3] = f64::NAN;
+        let input = SplitInput {
+            losses: &losses,
+            margins: &bad,
+        };
+        assert!(split_classes(input, &[0; 10], 1, &config).is_err());
     }
 }

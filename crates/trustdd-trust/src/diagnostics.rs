@@ -18,6 +18,14 @@ pub struct ClassDiagnostics {
     pub rule: Option<SplitRule>,
     /// Samples added by the minimum-per-class top-up.
     pub topped_up: usize,
+    /// Samples on the trusted side of the threshold that the split's agreement veto took out
+    /// (written only when some were).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub vetoed: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// One outer round.

@@ -35,7 +35,7 @@ mod reliability;
 mod tad;
 mod transition;
 
-pub use class_split::{split_classes, ClassSplit, SplitConfig, SplitRule, SplitScore};
+pub use class_split::{split_classes, ClassSplit, SplitConfig, SplitInput, SplitRule, SplitScore};
 pub use config::TadConfig;
 pub use diagnostics::{ClassDiagnostics, RoundDiagnostics};
 pub use error::{Result, TrustError};

@@ -14,6 +14,9 @@ pub struct ProxyOutputs {
     pub losses: Vec<f64>,
     /// `argmax_c f(x_i)_c`.
     pub predictions: Vec<u32>,
+    /// `p(y~_i) − max_{c ≠ y~_i} p(c)` of `softmax f(x_i)`, in `[−1, 1]`: positive exactly when
+    /// the proxy predicts the observed label (the probability margin of the observed label).
+    pub margins: Vec<f64>,
     /// `softmax f(x_i)`, row-major `n × classes`.
     pub probabilities: Vec<f64>,
     /// Embeddings `h(x_i)`, row-major `n × feature_dim`.
@@ -42,6 +45,7 @@ pub fn proxy_outputs(
     let mut out = ProxyOutputs {
         losses: Vec::with_capacity(n),
         predictions: Vec::with_capacity(n),
+        margins: Vec::with_capacity(n),
         probabilities: Vec::with_capacity(n * dataset.num_classes()),
         features: Vec::new(),
         feature_dim: 0,
@@ -67,8 +71,9 @@ pub fn proxy_outputs(
             out.predictions.push(argmax(row) as u32);
             let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let z: f64 = row.iter().map(|v| (v - m).exp()).sum();
-            out.probabilities
-                .extend(row.iter().map(|v| (v - m).exp() / z));
+            let p: Vec<f64> = row.iter().map(|v| (v - m).exp() / z).collect();
+            out.margins.push(margin(&p, label));
+            out.probabilities.extend(p);
         }
     }
     check_finite(&out.losses, "proxy per-sample losses")?;
@@ -81,6 +86,16 @@ fn cross_entropy(row: &[f64], label: usize) -> f64 {
     let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let lse = m + row.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
     lse - row[label]
+}
+
+/// `p[label] − max_{c ≠ label} p[c]` (`p[label]` for a single class).
+pub(crate) fn margin(p: &[f64], label: usize) -> f64 {
+    let other = p
+        .iter()
+        .enumerate()
+        .filter(|&(c, _)| c != label)
+        .fold(0.0f64, |best, (_, &v)| best.max(v));
+    p[label] - other
 }
 
 /// Index of the largest value (the first on ties).
@@ -97,7 +112,7 @@ pub(crate) fn argmax(row: &[f64]) -> usize {
         .0
 }
 
-/// The per-sample losses of the last `window` rounds.
+/// Per-sample values (losses, margins) of the last `window` rounds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LossHistory {
     window: usize,
@@ -113,7 +128,7 @@ impl LossHistory {
         }
     }
 
-    /// Adds a round's losses, forgetting the oldest beyond the window.
+    /// Adds a round's values, forgetting the oldest beyond the window.
     pub fn push(&mut self, losses: Vec<f64>) {
         self.rounds.push_back(losses);
         while self.rounds.len() > self.window {
@@ -177,6 +192,11 @@ mod tests {
         // CE([0, ln 3], label 0) = ln(1 + 3) − 0 = ln 4.
         assert!((cross_entropy(&[0.0, 3f64.ln()], 0) - 4f64.ln()).abs() < 1e-12);
         assert_eq!(argmax(&[0.1, 0.5, 0.5]), 1);
+        // Margins: the observed label against the best other class.
+        assert!((margin(&[0.2, 0.5, 0.3], 1) - 0.2).abs() < 1e-15);
+        assert!((margin(&[0.2, 0.5, 0.3], 2) + 0.2).abs() < 1e-15);
+        assert_eq!(margin(&[0.5, 0.5], 0), 0.0);
+        assert_eq!(margin(&[1.0], 0), 1.0);
         let mut h = LossHistory::new(2);
         h.push(vec![1.0, 2.0]);
         h.push(vec![3.0, 4.0]);

@@ -7,6 +7,7 @@ fn outputs() -> ProxyOutputs {
     ProxyOutputs {
         losses: vec![0.25, 2.5, 0.125],
         predictions: vec![1, 0, 2],
+        margins: vec![0.25, -0.25, 0.25],
         probabilities: vec![0.25, 0.5, 0.25, 0.5, 0.25, 0.25, 0.25, 0.25, 0.5],
         features: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
         feature_dim: 2,

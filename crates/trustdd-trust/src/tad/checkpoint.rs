@@ -1,6 +1,6 @@
-//! [`Tad`]'s checkpointable state: rounds, partition, recalled flags, loss history, proxy
+//! [`Tad`]'s checkpointable state: rounds, partition, recalled flags, loss and margin histories, proxy
 //! weights and buffers, diagnostics (as JSON bytes); with co-divide, the second proxy's weights,
-//! buffers and loss history and both proxies' last splits.
+//! buffers, loss and margin histories and both proxies' last splits.
 
 use super::{Peer, Proxy, Tad};
 use crate::error::Result;
@@ -37,6 +37,7 @@ pub(super) fn load_network(
 const ROUNDS: &str = "rounds";
 const RECALLED: &str = "recalled";
 const HISTORY: &str = "loss_history";
+const MARGINS: &str = "margin_history";
 const DIAGNOSTICS: &str = "diagnostics";
 const PARAM: &str = "proxy.param";
 const BUFFER: &str = "proxy.buffer";
@@ -44,6 +45,7 @@ const BUFFER: &str = "proxy.buffer";
 const PEER_PARAM: &str = "peer.param";
 const PEER_BUFFER: &str = "peer.buffer";
 const PEER_HISTORY: &str = "peer.loss_history";
+const PEER_MARGINS: &str = "peer.margin_history";
 const MAIN_SPLIT: &str = "peer.main_split";
 const PEER_SPLIT: &str = "peer.peer_split";
 
@@ -118,6 +120,7 @@ impl Tad {
             out.extend(partition_tensors(p)?);
             out.push((RECALLED.into(), flags_tensor(&self.recalled)?));
             out.push((HISTORY.into(), self.history.to_tensor()?));
+            out.push((MARGINS.into(), self.margins.to_tensor()?));
         }
         let (params, buffers) = proxy_tensors(&self.proxy);
         out.extend(numbered_names(PARAM, params));
@@ -125,6 +128,7 @@ impl Tad {
         if let Some(peer) = &self.peer {
             if self.partition.is_some() {
                 out.push((PEER_HISTORY.into(), peer.history.to_tensor()?));
+                out.push((PEER_MARGINS.into(), peer.margins.to_tensor()?));
                 out.push((MAIN_SPLIT.into(), flags_tensor(&peer.main_split)?));
                 out.push((PEER_SPLIT.into(), flags_tensor(&peer.peer_split)?));
             }
@@ -150,11 +154,11 @@ impl Tad {
         let known = |k: &str| {
             matches!(
                 k,
-                ROUNDS | RECALLED | HISTORY | DIAGNOSTICS | "trusted" | "working_labels"
+                ROUNDS | RECALLED | HISTORY | MARGINS | DIAGNOSTICS | "trusted" | "working_labels"
             ) || is_numbered(k, PARAM, params.len())
                 || is_numbered(k, BUFFER, buffers.len())
                 || (co_divide
-                    && (matches!(k, PEER_HISTORY | MAIN_SPLIT | PEER_SPLIT)
+                    && (matches!(k, PEER_HISTORY | PEER_MARGINS | MAIN_SPLIT | PEER_SPLIT)
                         || is_numbered(k, PEER_PARAM, peer_params.len())
                         || is_numbered(k, PEER_BUFFER, peer_buffers.len())))
         };
@@ -195,8 +199,13 @@ impl Tad {
             ));
         }
         self.history = LossHistory::new(self.config.loss_window);
+        self.margins = LossHistory::new(self.config.loss_window);
         if let Some(h) = state.get(HISTORY) {
             self.history.load_tensor(h, n)?;
+            // The split reads both histories: a state with losses and no margins (saved before
+            // margins were kept) cannot reproduce it.
+            let m = state.get(MARGINS).ok_or_else(|| missing(MARGINS))?;
+            self.margins.load_tensor(m, n)?;
         }
         self.diagnostics = match state.get(DIAGNOSTICS) {
             Some(t) => serde_json::from_slice(&t.to_vec1::<u8>()?).map_err(|e| {
@@ -221,6 +230,10 @@ impl Tad {
                     .get(PEER_HISTORY)
                     .ok_or_else(|| missing(PEER_HISTORY))?;
                 peer.history.load_tensor(h, n)?;
+                let m = state
+                    .get(PEER_MARGINS)
+                    .ok_or_else(|| missing(PEER_MARGINS))?;
+                peer.margins.load_tensor(m, n)?;
                 if peer_params.is_empty() {
                     return Err(missing(PEER_PARAM));
                 }
@@ -339,6 +352,7 @@ mod tests {
         assert_eq!(other.partition, tad.partition);
         assert_eq!(other.recalled, tad.recalled);
         assert_eq!(other.history, tad.history);
+        assert_eq!(other.margins, tad.margins);
         // The proxy waits, as saved tensors, for the dataset; its tensors are the trained ones.
         let Proxy::Pending { params, buffers } = &other.proxy else {
             panic!("a loaded proxy is pending")

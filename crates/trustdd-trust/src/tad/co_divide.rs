@@ -21,6 +21,7 @@ use trustdd_core::TrustPartition;
 pub(super) struct Peer {
     pub(super) proxy: Proxy,
     pub(super) history: LossHistory,
+    pub(super) margins: LossHistory,
     /// The first proxy's last class-wise split: the second proxy trains on it.
     pub(super) main_split: Vec<bool>,
     /// The second proxy's last class-wise split: the first proxy trains on it.
@@ -32,6 +33,7 @@ impl Peer {
         Self {
             proxy: Proxy::None,
             history: LossHistory::new(window),
+            margins: LossHistory::new(window),
             main_split: Vec::new(),
             peer_split: Vec::new(),
         }

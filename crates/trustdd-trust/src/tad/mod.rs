@@ -10,7 +10,7 @@
 //! sample at all stays empty). Which parts follow the paper and which are reconstructed is said
 //! in each module's docs.
 
-use crate::class_split::{split_classes, ClassSplit, SplitRule};
+use crate::class_split::{split_classes, ClassSplit, SplitInput, SplitRule};
 use crate::config::TadConfig;
 use crate::diagnostics::{ClassDiagnostics, RoundDiagnostics};
 use crate::error::Result;
@@ -54,6 +54,8 @@ pub struct Tad {
     config: TadConfig,
     proxy: Proxy,
     history: LossHistory,
+    /// The proxy's probability margins of the observed labels, over the same window.
+    margins: LossHistory,
     partition: Option<TrustPartition>,
     recalled: Vec<bool>,
     rounds: usize,
@@ -75,6 +77,7 @@ impl Tad {
         Ok(Self {
             proxy: Proxy::None,
             history,
+            margins: LossHistory::new(config.loss_window),
             partition: None,
             recalled: Vec::new(),
             rounds: 0,
@@ -137,9 +140,15 @@ impl Tad {
         let out = proxy_outputs(&net, ds, ctx.device, self.config.eval_batch_size)?;
         self.proxy = Proxy::Ready(net);
         self.history.push(out.losses.clone());
+        self.margins.push(out.margins.clone());
         let losses = self.history.mean();
+        let margins = self.margins.mean();
         let labels = ds.labels();
-        let (base, splits) = split_classes(&losses, labels, classes, &self.config.split)?;
+        let input = SplitInput {
+            losses: &losses,
+            margins: &margins,
+        };
+        let (base, splits) = split_classes(input, labels, classes, &self.config.split)?;
         let (base, co_divide) = match self.peer.take() {
             Some(mut peer) => {
                 let (agreed, diag) = self.co_divide(&mut peer, base, ctx, rng)?;
@@ -208,13 +217,14 @@ impl Tad {
         let out = proxy_outputs(&net, ds, ctx.device, self.config.eval_batch_size)?;
         peer.proxy = Proxy::Ready(net);
         peer.history.push(out.losses);
+        peer.margins.push(out.margins);
         let labels = ds.labels();
-        let (peer_split, _) = split_classes(
-            &peer.history.mean(),
-            labels,
-            ds.num_classes(),
-            &self.config.split,
-        )?;
+        let (losses, margins) = (peer.history.mean(), peer.margins.mean());
+        let input = SplitInput {
+            losses: &losses,
+            margins: &margins,
+        };
+        let (peer_split, _) = split_classes(input, labels, ds.num_classes(), &self.config.split)?;
         let agreed: Vec<bool> = main_split
             .iter()
             .zip(&peer_split)
@@ -344,6 +354,7 @@ impl Tad {
                     threshold: split.and_then(|s| s.threshold),
                     rule: split.map(|s| s.rule),
                     topped_up: topped.get(c).copied().unwrap_or(0),
+                    vetoed: split.map_or(0, |s| s.vetoed),
                 }
             })
             .collect();

@@ -1,8 +1,8 @@
 //! [`Tad`]'s last split as a [`SplitView`] (for `partition.png`): recomputed from the loss
-//! history, which the split is a pure function of, so a resumed run draws the same picture.
+//! and margin histories, which the split is a pure function of, so a resumed run draws the same picture.
 
 use super::Tad;
-use crate::class_split::{normalise, split_classes, SplitRule};
+use crate::class_split::{normalise, split_classes, SplitInput, SplitRule};
 use trustdd_core::{index_by_class, ClassSplitView, ImageDataset, Result, SplitView};
 
 impl Tad {
@@ -24,14 +24,22 @@ impl Tad {
         }
         let labels = dataset.labels();
         let classes = dataset.num_classes();
-        let (_, splits) = split_classes(&losses, labels, classes, &self.config.split)?;
+        let margins = self.margins.mean();
+        let input = SplitInput {
+            losses: &losses,
+            margins: &margins,
+        };
+        let (_, splits) = split_classes(input, labels, classes, &self.config.split)?;
         let members = index_by_class(labels, classes);
         let score = self.config.split.score;
         let views = splits
             .iter()
             .map(|split| {
                 let ids = &members[split.class];
-                let raw: Vec<f64> = ids.iter().map(|&i| score.of(losses[i])).collect();
+                let raw: Vec<f64> = ids
+                    .iter()
+                    .map(|&i| score.of(losses[i], margins[i]))
+                    .collect();
                 // Constant and single-sample classes: every score 0, all trusted.
                 let scores = normalise(&raw).map_or_else(|| vec![0.0; raw.len()], |(v, ..)| v);
                 ClassSplitView {
