@@ -61,8 +61,8 @@ pub struct SplitInput<'a> {
     pub margins: &'a [f64],
 }
 
-/// The per-sample score a class's mixture is fitted to (always increasing in the loss, so the
-/// low component is the trusted one).
+/// The per-sample score a class's mixture is fitted to (higher means less trustworthy, so the
+/// low component is the trusted one; all but `Margin` increase with the loss).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SplitScore {
@@ -202,7 +202,7 @@ pub struct ClassSplit {
     /// cap) took out.
     #[serde(default)]
     pub vetoed: usize,
-    /// The fitted mixture (means and weights are on normalised losses), when one was fitted.
+    /// The fitted mixture (means and weights are on normalised scores), when one was fitted.
     pub gmm: Option<Gmm2>,
 }
 

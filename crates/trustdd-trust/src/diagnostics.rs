@@ -12,7 +12,7 @@ pub struct ClassDiagnostics {
     pub observed: usize,
     /// Trusted samples whose working label is this class (after recall and top-up).
     pub trusted: usize,
-    /// The split's normalised-loss threshold (`None`: constant or single-sample class).
+    /// The split's normalised-score threshold (`None`: constant or single-sample class).
     pub threshold: Option<f64>,
     /// Which rule split the class (`gmm` or a fallback; `None` when no sample is observed in it).
     pub rule: Option<SplitRule>,
