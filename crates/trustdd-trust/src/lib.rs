@@ -6,7 +6,8 @@
 //! - [`Gmm2`]: two-component 1-D Gaussian mixture by EM (scikit-learn's iteration).
 //! - [`split_classes`]: the class-wise dynamic threshold on min–max normalised losses.
 //! - [`proxy_outputs`] / [`LossHistory`]: per-sample losses, predictions and features.
-//! - [`warm_up`] / [`train_round`]: the proxy classifier with the consistency term.
+//! - [`warm_up`] / [`train_round`]: the proxy classifier with the consistency term (and,
+//!   as an option, mixup in the rounds).
 //! - [`Transition`] / [`train_forward_corrected`]: forward loss correction through an
 //!   anchor-point estimate of the class-transition matrix, for class-conditional noise.
 //! - [`ReliabilityModel`]: Mahalanobis (shrunk shared covariance, Cholesky) + cosine reliability.
@@ -29,6 +30,7 @@ mod gmm;
 #[cfg(test)]
 mod grad_check;
 mod losses;
+mod mixup;
 mod proxy;
 mod recall;
 mod reliability;

@@ -14,6 +14,7 @@
 //! (`transition.rs`).
 
 use crate::error::Result;
+use crate::mixup::Mixup;
 use crate::transition::{ForwardCorrection, Transition};
 use candle_core::{DType, Device, Tensor, D};
 use serde::{Deserialize, Serialize};
@@ -57,6 +58,12 @@ pub struct ProxyConfig {
     /// confident on the noisy labels of asymmetric noise (DivideMix adds it, weight 1, for
     /// asymmetric noise only). Default 0: off, and the warm-up is [`trustdd_train::train`].
     pub warmup_confidence_penalty: f64,
+    /// Mixup (Zhang et al., ICLR 2018) on the rounds' labelled batches: each batch is mixed
+    /// with a shuffled copy of itself, `λ·x + (1 − λ)·x_π` with targets `λ·y + (1 − λ)·y_π`,
+    /// `λ ~ Beta(α, α)` once per batch, so the proxy cannot memorise the few wrong labels
+    /// its trusted set still holds (the noisy-label remedy that DivideMix's MixMatch step and
+    /// Arazo et al. 2019 build on). This is α; default 0: off.
+    pub round_mixup_alpha: f64,
 }
 
 impl Default for ProxyConfig {
@@ -77,6 +84,7 @@ impl Default for ProxyConfig {
             cr_untrusted: true,
             forward_correction: None,
             warmup_confidence_penalty: 0.0,
+            round_mixup_alpha: 0.0,
         }
     }
 }
@@ -102,6 +110,13 @@ impl ProxyConfig {
                 "warmup_confidence_penalty",
                 self.warmup_confidence_penalty,
                 "a finite number >= 0",
+            ));
+        }
+        if !(self.round_mixup_alpha.is_finite() && self.round_mixup_alpha >= 0.0) {
+            return Err(trustdd_core::Error::invalid(
+                "round_mixup_alpha",
+                self.round_mixup_alpha,
+                "a finite number >= 0 (0: no mixup)",
             ));
         }
         if !(self.lambda_cr.is_finite() && self.lambda_cr >= 0.0) {
@@ -185,6 +200,7 @@ pub fn warm_up(
             correction: None,
             consistency: false,
             confidence_penalty: config.warmup_confidence_penalty,
+            mixup_alpha: 0.0,
         };
         return train_everything(net, config, dataset, stage, device, rng, progress);
     }
@@ -225,6 +241,7 @@ pub fn train_round(
         correction: None,
         consistency: true,
         confidence_penalty: 0.0,
+        mixup_alpha: config.round_mixup_alpha,
     };
     train_epochs(
         net, config, dataset, partition, stage, device, rng, progress,
@@ -260,6 +277,7 @@ pub fn train_forward_corrected(
         correction: Some(transition),
         consistency: true,
         confidence_penalty: 0.0,
+        mixup_alpha: 0.0,
     };
     train_everything(net, config, dataset, stage, device, rng, progress)
 }
@@ -291,12 +309,13 @@ fn train_everything(
 }
 
 /// How many epochs a proxy stage runs, through which transition matrix, if any, with or
-/// without the consistency term, and the confidence penalty's weight (0: none).
+/// without the consistency term, the confidence penalty's weight and mixup's α (0: none).
 struct Stage<'a> {
     epochs: usize,
     correction: Option<&'a Transition>,
     consistency: bool,
     confidence_penalty: f64,
+    mixup_alpha: f64,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -359,12 +378,26 @@ fn train_epochs(
         let (mut ce_sum, mut cr_sum) = (0.0, 0.0);
         for chunk in t.chunks(config.batch_size) {
             let labels: Vec<u32> = chunk.iter().map(|&i| partition.working_labels[i]).collect();
-            let targets = Targets::hard(&labels, device)?;
             let mut ids = chunk.to_vec();
             if extra_per_batch > 0 {
                 ids.extend_from_slice(u_chunks.next().unwrap_or(&[]));
             }
-            let x = dataset.batch(&ids, device)?;
+            let mut x = dataset.batch(&ids, device)?;
+            // Mixup replaces the labelled rows and their targets; the untrusted rows of the
+            // consistency term stay as they are (the term needs no label).
+            let targets = if stage.mixup_alpha > 0.0 {
+                let mix = Mixup::draw(stage.mixup_alpha, chunk.len(), rng)?;
+                let (mixed, targets) = mix.apply(
+                    &x.narrow(0, 0, chunk.len())?,
+                    &labels,
+                    dataset.num_classes(),
+                )?;
+                let rest = x.narrow(0, chunk.len(), ids.len() - chunk.len())?;
+                x = Tensor::cat(&[&mixed, &rest], 0)?;
+                targets
+            } else {
+                Targets::hard(&labels, device)?
+            };
             // The logits of the labelled samples (the chunk, first view) and the term between
             // two views of every sample in the batch.
             let (labelled, cr) = match &dsa {

@@ -483,8 +483,8 @@ mod tests {
         Ok(())
     }
 
-    /// Issue 18's other options are plain fields: co-divide and the warm-up's confidence
-    /// penalty, a negative weight named in the error.
+    /// Issue 18's other options are plain fields: co-divide, the warm-up's confidence
+    /// penalty and the rounds' mixup, a negative weight named in the error.
     #[test]
     fn co_divide_and_the_confidence_penalty_are_set_by_path() -> Result<()> {
         let c = config(&[
@@ -492,16 +492,20 @@ mod tests {
             "partitioner.co_divide=true",
             "--set",
             "partitioner.proxy.warmup_confidence_penalty=1.0",
+            "--set",
+            "partitioner.proxy.round_mixup_alpha=4.0",
         ])?;
         let PartitionerConfig::Tad(t) = &c.partitioner else {
             bail!("tad expected: {:?}", c.partitioner)
         };
         assert!(t.co_divide);
         assert_eq!(t.proxy.warmup_confidence_penalty, 1.0);
+        assert_eq!(t.proxy.round_mixup_alpha, 4.0);
         let PartitionerConfig::Tad(d) = &config(&[])?.partitioner else {
             bail!("tad is the default partitioner")
         };
         assert!(!d.co_divide && d.proxy.warmup_confidence_penalty == 0.0);
+        assert_eq!(d.proxy.round_mixup_alpha, 0.0);
         let err = config(&["--set", "partitioner.proxy.warmup_confidence_penalty=-1"])?
             .validate()
             .unwrap_err()
