@@ -11,7 +11,8 @@
 //!
 //! With `forward_correction` set, the warm-up is followed by [`train_forward_corrected`]: the
 //! same loop on every sample, its cross-entropy taken through an estimated transition matrix
-//! (`transition.rs`).
+//! (`transition.rs`). With `round_mixup_alpha` > 0 each round's labelled rows are mixed
+//! (`mixup.rs`) before augmentation.
 
 use crate::error::Result;
 use crate::mixup::Mixup;
@@ -154,7 +155,7 @@ impl ProxyConfig {
 /// Figures of one proxy training stage.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ProxyTrainStats {
-    /// Mean cross-entropy over the last epoch's batches.
+    /// Mean cross-entropy over the last epoch's batches (with mixup, against the mixed targets).
     pub ce: f64,
     /// Mean consistency term over the last epoch's batches (0 when off or in the warm-up).
     pub consistency: f64,
