@@ -71,9 +71,10 @@ pub fn proxy_outputs(
             out.predictions.push(argmax(row) as u32);
             let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let z: f64 = row.iter().map(|v| (v - m).exp()).sum();
-            let p: Vec<f64> = row.iter().map(|v| (v - m).exp() / z).collect();
-            out.margins.push(margin(&p, label));
-            out.probabilities.extend(p);
+            let start = out.probabilities.len();
+            out.probabilities
+                .extend(row.iter().map(|v| (v - m).exp() / z));
+            out.margins.push(margin(&out.probabilities[start..], label));
         }
     }
     check_finite(&out.losses, "proxy per-sample losses")?;
