@@ -33,6 +33,7 @@ mod rng;
 mod sampler;
 mod synthetic;
 mod trust;
+mod weighted_sampler;
 
 pub use arrays::SyntheticLabelsArray;
 pub use atomic_write::write_atomic;
@@ -54,6 +55,7 @@ pub use trust::{
     current_partition, observe_round, partition_from, partition_tensors, ClassSplitView, Figure,
     PartitionContext, PartitionRound, SplitView, TrustAll, TrustPartition, TrustPartitioner,
 };
+pub use weighted_sampler::WeightedSampler;
 
 pub use candle_core;
 pub use ndarray;

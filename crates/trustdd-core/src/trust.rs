@@ -161,6 +161,18 @@ pub trait TrustPartitioner: Send {
         let _ = dataset;
         Ok(None)
     }
+
+    /// Each sample's estimated probability, in `[0, 1]`, that its observed label is correct
+    /// after the last [`observe`](Self::observe) (TAD: the posterior of its class's low-loss
+    /// component), for a soft diversion that keeps untrusted samples at that weight. Default:
+    /// `None` (no estimate).
+    ///
+    /// # Errors
+    /// The partitioner's, when the estimate cannot be computed from its state and `dataset`.
+    fn clean_weights(&self, dataset: &ImageDataset) -> Result<Option<Vec<f64>>> {
+        let _ = dataset;
+        Ok(None)
+    }
 }
 
 /// A partitioner's last split, class by class ([`TrustPartitioner::split_view`]).

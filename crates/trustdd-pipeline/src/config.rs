@@ -5,6 +5,7 @@
 
 use crate::data::DataConfig;
 use crate::ranking::RankingConfig;
+use crate::soft_diversion::Diversion;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use trustdd_core::{Error, Result, TrustRng};
@@ -159,6 +160,16 @@ impl RunConfig {
             tad.validate()?;
         }
         self.trust.validate()?;
+        if self.trust.diversion == Diversion::Soft
+            && matches!(self.objective, ObjectiveConfig::Mtt(_))
+        {
+            return Err(Error::invalid(
+                "trust.diversion",
+                "soft",
+                "hard for mtt (its experts train on the trusted set; soft diversion weights the \
+                 real batches of dm, dc and dsa)",
+            ));
+        }
         self.eval.validate()?;
         self.outliers.validate(&self.objective)?;
         if let Some(ranking) = &self.ranking {
@@ -425,7 +436,7 @@ pub enum PartitionerConfig {
     Tad(TadConfig),
 }
 
-/// When the partitioner refits.
+/// When the partitioner refits, and how its partition reaches the objective.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrustSchedule {
@@ -438,6 +449,9 @@ pub struct TrustSchedule {
     pub warmup_rounds: usize,
     /// MTT: refit every this many expert epochs (counted across experts).
     pub refresh_epochs: usize,
+    /// DM, DC, DSA: the trusted samples only (default), or soft, with every other sample at
+    /// its estimated clean weight ([`crate::Diversion`]).
+    pub diversion: Diversion,
 }
 
 impl Default for TrustSchedule {
@@ -446,6 +460,7 @@ impl Default for TrustSchedule {
             refresh: 50,
             warmup_rounds: 2,
             refresh_epochs: 5,
+            diversion: Diversion::Hard,
         }
     }
 }

@@ -33,6 +33,7 @@ mod pipeline;
 mod ranking;
 mod report;
 mod round_seeds;
+mod soft_diversion;
 mod trust_aware;
 mod trusted_experts;
 
@@ -54,5 +55,6 @@ pub use pipeline::{ObjectiveFactory, PartitionerFactory, Pipeline, PARTITION_PIC
 pub use ranking::{RankingConfig, RankingReport, ReferenceLabels};
 pub use report::{OutlierReport, PartitionReport, RunReport, VariantReport};
 pub use round_seeds::RoundSeeds;
+pub use soft_diversion::{diverted_sampler, soft_members, Diversion};
 pub use trust_aware::TrustAware;
 pub use trusted_experts::train_trusted_experts;

@@ -511,14 +511,17 @@ impl Pipeline {
         let diverts = !matches!(config.objective, ObjectiveConfig::Mtt(_));
         let (mut chosen, kept) = match partitioner {
             Some(p) if diverts => (
-                Chosen::Diverted(TrustAware::new(
-                    inner,
-                    p,
-                    v.dataset.clone(),
-                    device.clone(),
-                    config.trust.refresh,
-                    seeds.refit_seed,
-                )?),
+                Chosen::Diverted(
+                    TrustAware::new(
+                        inner,
+                        p,
+                        v.dataset.clone(),
+                        device.clone(),
+                        config.trust.refresh,
+                        seeds.refit_seed,
+                    )?
+                    .with_diversion(config.trust.diversion),
+                ),
                 None,
             ),
             other => (Chosen::Plain(inner), other),

@@ -2,14 +2,15 @@
 //! "Diversion"): every `refresh_every` iterations the partitioner refits and the objective's
 //! real sampler becomes the trusted samples grouped by working label.
 
+use crate::soft_diversion::{diverted_sampler, Diversion};
 use crate::RoundSeeds;
 use candle_core::{Device, Tensor};
 use std::collections::HashMap;
 use std::sync::Arc;
 use trustdd_core::{
-    current_partition, observe_round, DatasetSampler, DistillContext, DistillObjective, Error,
-    ImageDataset, PartitionContext, PartitionRound, Progress, Result, StepReport, SyntheticSet,
-    TrustPartitioner, TrustRng,
+    observe_round, DistillContext, DistillObjective, Error, ImageDataset, PartitionContext,
+    PartitionRound, Progress, RealSampler, Result, StepReport, SyntheticSet, TrustPartitioner,
+    TrustRng,
 };
 
 const INNER: &str = "inner.";
@@ -28,7 +29,8 @@ pub struct TrustAware {
     device: Device,
     refresh_every: usize,
     seed: u64,
-    sampler: Option<DatasetSampler>,
+    diversion: Diversion,
+    sampler: Option<Box<dyn RealSampler>>,
     partitioner_state: Vec<(String, Tensor)>,
     primed: bool,
     rounds: Vec<PartitionRound>,
@@ -62,11 +64,20 @@ impl TrustAware {
             device,
             refresh_every,
             seed,
+            diversion: Diversion::Hard,
             sampler: None,
             partitioner_state,
             primed,
             rounds: Vec::new(),
         })
+    }
+
+    /// The same wrapper handing the objective its partition by `diversion` (default
+    /// [`Diversion::Hard`]).
+    pub fn with_diversion(mut self, diversion: Diversion) -> Self {
+        self.diversion = diversion;
+        self.sampler = None;
+        self
     }
 
     /// The partitioner (for its partition).
@@ -109,17 +120,15 @@ impl DistillObjective for TrustAware {
         }
         let sampler = match self.sampler.take() {
             Some(s) => s,
-            None => {
-                let partition = current_partition(self.partitioner.as_ref())?;
-                DatasetSampler::from_partition(
-                    self.dataset.clone(),
-                    partition,
-                    self.device.clone(),
-                )?
-            }
+            None => diverted_sampler(
+                self.diversion,
+                self.partitioner.as_ref(),
+                self.dataset.clone(),
+                self.device.clone(),
+            )?,
         };
         let inner_ctx = DistillContext {
-            real: &sampler,
+            real: sampler.as_ref(),
             iteration: ctx.iteration,
             progress: ctx.progress,
         };

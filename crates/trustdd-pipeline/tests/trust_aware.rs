@@ -1,4 +1,5 @@
-//! Trust-aware DM through the driver: checkpoint and resume are bit-exact; MTT experts on T.
+//! Trust-aware DM through the driver: checkpoint and resume are bit-exact (hard and soft
+//! diversion); what a soft diversion's sampler holds; MTT experts on T.
 
 // The trust crate's test fixtures (tiny pattern datasets, a small TAD), shared rather than copied.
 #[path = "../../trustdd-trust/tests/common/mod.rs"]
@@ -13,7 +14,9 @@ use trustdd_core::{
 };
 use trustdd_distill::{CheckpointSpec, Dm, DmConfig, Driver, DriverConfig, ExpertConfig};
 use trustdd_nn::{ArchConfig, ConvNetConfig};
-use trustdd_pipeline::{train_trusted_experts, RoundSeeds, TrustAware};
+use trustdd_pipeline::{
+    diverted_sampler, train_trusted_experts, Diversion, RoundSeeds, TrustAware,
+};
 use trustdd_trust::Tad;
 
 /// One warm-up round, the refits from the same seed.
@@ -33,7 +36,7 @@ fn arch() -> ArchConfig {
     })
 }
 
-fn wrapped(ds: &Arc<trustdd_core::ImageDataset>) -> Result<TrustAware> {
+fn wrapped(ds: &Arc<trustdd_core::ImageDataset>, diversion: Diversion) -> Result<TrustAware> {
     let dm = DmConfig {
         arch: arch(),
         real_batch: 8,
@@ -51,16 +54,21 @@ fn wrapped(ds: &Arc<trustdd_core::ImageDataset>) -> Result<TrustAware> {
         Device::Cpu,
         2,
         9,
-    )?)
+    )?
+    .with_diversion(diversion))
 }
 
 /// Runs `iterations` of DM+TAD; returns the synthetic images' bits and the losses.
-fn run(iterations: usize, checkpoint: Option<CheckpointSpec>) -> Result<(Vec<u32>, Vec<f64>)> {
+fn run(
+    iterations: usize,
+    checkpoint: Option<CheckpointSpec>,
+    diversion: Diversion,
+) -> Result<(Vec<u32>, Vec<f64>)> {
     let ds = Arc::new(patterns(12, 0.4, 1)?);
     let sampler = DatasetSampler::new(ds.clone(), Device::Cpu);
     let mut rng = TrustRng::new(2);
     let mut syn = SyntheticSet::from_real(&sampler, 1, &mut rng)?;
-    let mut objective = wrapped(&ds)?;
+    let mut objective = wrapped(&ds, diversion)?;
     let config = DriverConfig {
         iterations,
         final_eval: false,
@@ -90,21 +98,60 @@ fn run(iterations: usize, checkpoint: Option<CheckpointSpec>) -> Result<(Vec<u32
 #[test]
 fn dm_with_tad_resumes_bit_for_bit() -> Result<()> {
     // Refits at iterations 0, 2, 4; interrupted after 3 (mid-interval: the partition and proxy
-    // come from the checkpoint), resumed to 5 (one more refit after the resume).
-    let (full, full_losses) = run(5, None)?;
-    let dir = tempfile::tempdir()?;
-    let spec = CheckpointSpec {
-        path: dir.path().join("ckpt.safetensors"),
-        config_hash: "test".into(),
+    // come from the checkpoint), resumed to 5 (one more refit after the resume). Soft diversion
+    // rebuilds its weights from the partitioner's checkpointed state.
+    let mut finals = Vec::new();
+    for diversion in [Diversion::Hard, Diversion::Soft] {
+        let (full, full_losses) = run(5, None, diversion)?;
+        let dir = tempfile::tempdir()?;
+        let spec = CheckpointSpec {
+            path: dir.path().join("ckpt.safetensors"),
+            config_hash: "test".into(),
+        };
+        let (part, _) = run(3, Some(spec.clone()), diversion)?;
+        assert_ne!(part, full);
+        let (resumed, losses) = run(5, Some(spec), diversion)?;
+        assert_eq!(
+            resumed, full,
+            "{diversion:?}: resumed run differs from the uninterrupted one"
+        );
+        assert_eq!(losses, full_losses);
+        finals.push(full);
+    }
+    assert_ne!(finals[0], finals[1], "soft diversion changed nothing");
+    Ok(())
+}
+
+#[test]
+fn soft_diversion_adds_the_untrusted_samples_at_their_clean_weight() -> Result<()> {
+    let ds = Arc::new(patterns(20, 0.4, 1)?);
+    let mut tad = Tad::new(tiny_tad())?;
+    let ctx = trustdd_core::PartitionContext {
+        dataset: &ds,
+        device: &Device::Cpu,
+        round: 0,
+        progress: &Silent,
     };
-    let (part, _) = run(3, Some(spec.clone()))?;
-    assert_ne!(part, full);
-    let (resumed, losses) = run(5, Some(spec))?;
-    assert_eq!(
-        resumed, full,
-        "resumed run differs from the uninterrupted one"
+    tad.observe(&ctx, &mut TrustRng::new(5))?;
+    let partition = tad.partition().unwrap().clone();
+    let weights = tad.clean_weights(&ds)?.unwrap();
+    let hard = diverted_sampler(Diversion::Hard, &tad, ds.clone(), Device::Cpu)?;
+    let soft = diverted_sampler(Diversion::Soft, &tad, ds.clone(), Device::Cpu)?;
+    let mut added = 0;
+    for c in 0..ds.num_classes() {
+        let (h, s) = (hard.class_members(c), soft.class_members(c));
+        // The hard members first, then the untrusted samples observed as c with weight > 0.
+        assert_eq!(&s[..h.len()], h);
+        let expected: Vec<usize> = (0..ds.len())
+            .filter(|&i| !partition.trusted[i] && ds.labels()[i] as usize == c && weights[i] > 0.0)
+            .collect();
+        assert_eq!(&s[h.len()..], expected.as_slice());
+        added += expected.len();
+    }
+    assert!(
+        added > 0,
+        "nothing untrusted to add: the test shows nothing"
     );
-    assert_eq!(losses, full_losses);
     Ok(())
 }
 

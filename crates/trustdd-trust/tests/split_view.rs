@@ -1,4 +1,5 @@
-//! `Tad::split_view`: the last round's class-wise split, as `partition.png` draws it.
+//! `Tad::split_view`: the last round's class-wise split, as `partition.png` draws it; and
+//! `Tad::clean_weights`, the same split's per-sample posteriors.
 
 use crate::common;
 
@@ -44,5 +45,72 @@ fn the_split_view_is_the_last_rounds_split() -> Result<()> {
     // The view of another dataset is refused, not drawn wrongly.
     let other = patterns(10, 0.4, 3)?;
     assert!(tad.split_view(&other).is_err());
+    Ok(())
+}
+
+/// The posterior of the low-mean component at `s`, from the view's `(weight, mean, variance)`
+/// by the Gaussian densities written out (independent of the crate's log-space mixture code).
+fn posterior_low(components: &[(f64, f64, f64)], s: f64) -> f64 {
+    let density = |&(w, m, v): &(f64, f64, f64)| {
+        w * (-(s - m).powi(2) / (2.0 * v)).exp() / (2.0 * std::f64::consts::PI * v).sqrt()
+    };
+    let low = if components[0].1 <= components[1].1 {
+        0
+    } else {
+        1
+    };
+    let d: Vec<f64> = components.iter().map(density).collect();
+    d[low] / (d[0] + d[1])
+}
+
+#[test]
+fn clean_weights_are_the_splits_posteriors() -> Result<()> {
+    let ds = patterns(30, 0.4, 3)?;
+    let mut tad = Tad::new(tiny_tad())?;
+    assert!(
+        tad.clean_weights(&ds)?.is_none(),
+        "weights before any round"
+    );
+    observe_rounds(&mut tad, &ds, 2, 5)?;
+    let w = tad.clean_weights(&ds)?.expect("weights after a round");
+    assert_eq!(w.len(), ds.len());
+    let view = tad.split_view(&ds)?.unwrap();
+    let mut fitted = 0;
+    for class in &view.classes {
+        for &(i, s) in &class.samples {
+            let trusted_by_rule = class.threshold.is_none_or(|t| s <= t);
+            let expected = if class.rule == "gmm" {
+                fitted += 1;
+                posterior_low(&class.components, s)
+            } else {
+                f64::from(u8::from(trusted_by_rule))
+            };
+            assert!(
+                (w[i] - expected).abs() < 1e-9,
+                "sample {i}: {} vs {expected}",
+                w[i]
+            );
+        }
+    }
+    assert!(
+        fitted > 0,
+        "no class was split by its mixture: the test shows nothing"
+    );
+    // Under 40% noise the wrongly labelled samples weigh less than the clean ones on average.
+    let clean = ds.clean_labels().unwrap();
+    let mean = |right: bool| {
+        let v: Vec<f64> = (0..ds.len())
+            .filter(|&i| (ds.labels()[i] == clean[i]) == right)
+            .map(|i| w[i])
+            .collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    assert!(
+        mean(true) > mean(false) + 0.2,
+        "{} vs {}",
+        mean(true),
+        mean(false)
+    );
+    assert!(tad.clean_weights(&patterns(10, 0.4, 3)?).is_err());
     Ok(())
 }

@@ -446,6 +446,9 @@ impl TrustPartitioner for Tad {
     fn split_view(&self, dataset: &ImageDataset) -> trustdd_core::Result<Option<SplitView>> {
         self.split_view_of(dataset)
     }
+    fn clean_weights(&self, dataset: &ImageDataset) -> trustdd_core::Result<Option<Vec<f64>>> {
+        self.clean_weights_of(dataset)
+    }
     /// Recalled samples (new, kept, dropped) and their accuracy, split fallbacks, proxy losses;
     /// with co-divide, the agreement and each proxy's split precision; the estimated noise rate
     /// in a forward-corrected warm-up round.

@@ -483,6 +483,25 @@ mod tests {
         Ok(())
     }
 
+    /// Soft diversion is a `trust` field; MTT refuses it by name.
+    #[test]
+    fn soft_diversion_is_set_by_path_and_refused_for_mtt() -> Result<()> {
+        let c = config(&["--set", "trust.diversion=\"soft\""])?;
+        assert_eq!(c.trust.diversion, trustdd_pipeline::Diversion::Soft);
+        c.validate()?;
+        assert_eq!(
+            config(&[])?.trust.diversion,
+            trustdd_pipeline::Diversion::Hard
+        );
+        let err = config(&["--objective", "mtt", "--set", "trust.diversion=soft"])?
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("trust.diversion"), "{err}");
+        assert!(config(&["--set", "trust.diversion=\"softest\""]).is_err());
+        Ok(())
+    }
+
     /// Issue 18's other options are plain fields: co-divide, the warm-up's confidence
     /// penalty and the rounds' mixup, a negative weight named in the error.
     #[test]
