@@ -72,13 +72,6 @@ impl WeightedSampler {
             device,
         })
     }
-
-    /// The `(id, weight)` pairs of `class` (empty for a class out of range).
-    pub fn class_weights(&self, class: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
-        let ids = self.ids.get(class).map_or(&[][..], |v| v.as_slice());
-        let ws = self.weights.get(class).map_or(&[][..], |v| v.as_slice());
-        ids.iter().copied().zip(ws.iter().copied())
-    }
 }
 
 impl RealSampler for WeightedSampler {

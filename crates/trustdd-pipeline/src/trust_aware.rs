@@ -1,6 +1,7 @@
 //! [`TrustAware`]: diverts any distillation objective to the trusted data (ALGORITHMS.md §6,
 //! "Diversion"): every `refresh_every` iterations the partitioner refits and the objective's
-//! real sampler becomes the trusted samples grouped by working label.
+//! real sampler becomes the trusted samples grouped by working label (or, with
+//! [`Diversion::Soft`], those and the others at their clean weights).
 
 use crate::soft_diversion::{diverted_sampler, Diversion};
 use crate::RoundSeeds;
