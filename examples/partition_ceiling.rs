@@ -1,0 +1,401 @@
+//! How precise can any trust partition be on this data, and what does a partition at that
+//! ceiling distil to? Issue 18's diagnostic for the pair swaps: a bound, not a method, since it
+//! reads the clean labels.
+//!
+//! The ceiling partitioner knows what no real partitioner knows: it trains TAD's proxy
+//! architecture on the *clean* labels (two folds, each network scoring the fold it never saw, so
+//! no sample's score comes from a network that memorised it), takes the realised noise
+//! transition `T[c][j] = P(observed j | clean c)` from the ground truth, and scores every sample
+//! by Bayes' rule, `P(clean = observed | x, observed) ∝ p(observed | x) · T[observed][observed]`.
+//! Ranking by that score is the most precise split at every trusted-set size that the proxy's
+//! knowledge of the images allows (the expected number of correct labels in a set of size m is
+//! maximised by the m highest posteriors). It prints the precision of that ranking at fixed
+//! recalls, the same with labels corrected to the posterior's argmax, and the agreement rule;
+//! then it distils with the split at `RECALL` (or, with `ORACLE=1`, with exactly the correctly
+//! labelled samples) through the same pipeline as `trustdd distill`. `HELD_OUT=1` reads no clean
+//! label: the two folds' proxies train on the observed labels and TAD's class split runs on
+//! their held-out losses (cross-fitting, as INCV does), a candidate method measured beside the
+//! bound.
+//!
+//! ```sh
+//! trustdd distill $F --noise map:0.4:0:6,6:0,2:4,4:2,5:7,7:5 --trust tad --val-split 0.1 \
+//!   --print-config > run.toml
+//! TRUSTDD_DATA=../shared/data CONFIG=run.toml RECALL=0.9 EPOCHS=10 \
+//!   cargo run --release --example partition_ceiling
+//! ```
+
+use anyhow::Context;
+use trustdd::core::{Figure, PartitionContext, Silent, TrustPartition, TrustPartitioner, TrustRng};
+use trustdd::pipeline::{PartitionerConfig, RunConfig};
+use trustdd::train::{train, TrainConfig};
+use trustdd::trust::{
+    new_proxy, proxy_outputs, split_classes, ProxyConfig, SplitConfig, SplitInput,
+};
+
+/// Recalls at which the ceiling's precision is printed.
+const RECALLS: [f64; 8] = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0];
+
+/// What the partitioner distils with.
+#[derive(Clone, Copy)]
+enum Choice {
+    /// The Bayes ranking's split at this recall (observed labels kept).
+    Ceiling(f64),
+    /// Exactly the correctly labelled samples.
+    Oracle,
+    /// No clean label: TAD's class split on held-out losses of proxies trained on the observed
+    /// labels (cross-fitting, as INCV does: Chen et al., ICML 2019), so no loss comes from a
+    /// network that memorised the sample's label.
+    HeldOut,
+}
+
+/// The ceiling partitioner: fits once, keeps its partition through every refit.
+struct Ceiling {
+    proxy: ProxyConfig,
+    split: SplitConfig,
+    epochs: usize,
+    choice: Choice,
+    current: Option<TrustPartition>,
+    heldout_accuracy: f64,
+}
+
+/// Precision (working label = clean) and recall (correctly observed samples kept) of the set
+/// `members` with `labels`, as the pipeline measures any partition.
+fn precision_recall(
+    members: &[usize],
+    labels: &[u32],
+    observed: &[u32],
+    clean: &[u32],
+) -> (f64, f64) {
+    let mut trusted = vec![false; observed.len()];
+    members.iter().for_each(|&i| trusted[i] = true);
+    let set = TrustPartition {
+        trusted,
+        working_labels: labels.to_vec(),
+    };
+    set.precision_recall(observed, clean).unwrap_or((0.0, 0.0))
+}
+
+impl Ceiling {
+    /// Held-out class probabilities of every sample (n × k, row-major) from proxies trained on
+    /// `targets` (the clean or the observed labels).
+    fn heldout_probabilities(
+        &self,
+        ctx: &PartitionContext<'_>,
+        targets: &[u32],
+        rng: &mut TrustRng,
+    ) -> trustdd::core::Result<Vec<f64>> {
+        let ds = ctx.dataset;
+        let (n, k) = (ds.len(), ds.num_classes());
+        let mut order: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            order.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        let folds = [&order[..n / 2], &order[n / 2..]];
+        let mut probs = vec![0.0; n * k];
+        for (f, scored) in folds.iter().enumerate() {
+            let fitted = folds[1 - f];
+            let labels = fitted.iter().map(|&i| targets[i]).collect();
+            let fit = ds.subset(fitted)?.relabel(labels)?;
+            let mut net = new_proxy(&self.proxy, &fit, ctx.device, rng)?;
+            let config = TrainConfig {
+                epochs: self.epochs,
+                batch_size: self.proxy.batch_size,
+                lr: self.proxy.lr,
+                momentum: self.proxy.momentum,
+                weight_decay: self.proxy.weight_decay,
+                lr_decay_epochs: Some(vec![self.epochs / 2]),
+                lr_decay_factor: 0.1,
+                augment: self.proxy.augment.clone(),
+                dc_augment: None,
+            };
+            train(&mut net, &fit, &config, rng, ctx.device, ctx.progress)?;
+            let out = proxy_outputs(&net, &ds.subset(scored)?, ctx.device, 512)?;
+            for (row, &i) in scored.iter().enumerate() {
+                probs[i * k..(i + 1) * k]
+                    .copy_from_slice(&out.probabilities[row * k..(row + 1) * k]);
+            }
+        }
+        Ok(probs)
+    }
+}
+
+impl Ceiling {
+    /// [`Choice::HeldOut`]: cross-fitted proxies on the observed labels, TAD's split on their
+    /// held-out losses and margins, and per-class quantiles of the held-out probability.
+    fn held_out_split(
+        &mut self,
+        ctx: &PartitionContext<'_>,
+        clean: &[u32],
+        rng: &mut TrustRng,
+    ) -> trustdd::core::Result<()> {
+        let ds = ctx.dataset;
+        let (n, k) = (ds.len(), ds.num_classes());
+        let observed = ds.labels();
+        let probs = self.heldout_probabilities(ctx, observed, rng)?;
+        let q = |i: usize| probs[i * k + observed[i] as usize];
+        let other = |i: usize| {
+            (0..k)
+                .filter(|&c| c != observed[i] as usize)
+                .map(|c| probs[i * k + c])
+                .fold(0.0f64, f64::max)
+        };
+        let losses: Vec<f64> = (0..n).map(|i| -q(i).max(1e-12).ln()).collect();
+        let margins: Vec<f64> = (0..n).map(|i| q(i) - other(i)).collect();
+        let right = (0..n)
+            .filter(|&i| {
+                (0..k).max_by(|&a, &b| probs[i * k + a].total_cmp(&probs[i * k + b]))
+                    == Some(clean[i] as usize)
+            })
+            .count();
+        self.heldout_accuracy = right as f64 / n as f64;
+        println!(
+            "held-out observed-label proxy accuracy against the clean labels {:.2}% ({} epochs per fold)",
+            100.0 * self.heldout_accuracy,
+            self.epochs
+        );
+        let input = SplitInput {
+            losses: &losses,
+            margins: &margins,
+        };
+        let (trusted, classes) = split_classes(input, observed, k, &self.split)?;
+        let members: Vec<usize> = (0..n).filter(|&i| trusted[i]).collect();
+        let (p, r) = precision_recall(&members, observed, observed, clean);
+        let rules: Vec<String> = classes.iter().map(|c| format!("{:?}", c.rule)).collect();
+        println!(
+            "TAD's split on held-out losses: {} trusted, precision {:.2}%, recall {:.2}% (rules {})",
+            members.len(),
+            100.0 * p,
+            100.0 * r,
+            rules.join(", ")
+        );
+        let agree: Vec<usize> = (0..n).filter(|&i| margins[i] > 0.0).collect();
+        let (p, r) = precision_recall(&agree, observed, observed, clean);
+        println!(
+            "held-out agreement: {} trusted, precision {:.2}%, recall {:.2}%",
+            agree.len(),
+            100.0 * p,
+            100.0 * r
+        );
+        println!("| kept per class | trusted | precision | recall |");
+        println!("|---|---|---|---|");
+        for f in [0.5, 0.6, 0.7, 0.8, 0.9] {
+            let mut kept = Vec::new();
+            for c in 0..k {
+                let mut ids: Vec<usize> = (0..n).filter(|&i| observed[i] as usize == c).collect();
+                ids.sort_by(|&a, &b| q(b).total_cmp(&q(a)).then(a.cmp(&b)));
+                let take = (f * ids.len() as f64).ceil() as usize;
+                kept.extend_from_slice(&ids[..take.min(ids.len())]);
+            }
+            let (p, r) = precision_recall(&kept, observed, observed, clean);
+            println!(
+                "| {:.0}% | {} | {:.2}% | {:.2}% |",
+                100.0 * f,
+                kept.len(),
+                100.0 * p,
+                100.0 * r
+            );
+        }
+        self.current = Some(TrustPartition {
+            trusted,
+            working_labels: observed.to_vec(),
+        });
+        Ok(())
+    }
+}
+
+impl TrustPartitioner for Ceiling {
+    fn name(&self) -> String {
+        "ceiling".into()
+    }
+
+    fn observe(
+        &mut self,
+        ctx: &PartitionContext<'_>,
+        rng: &mut TrustRng,
+    ) -> trustdd::core::Result<()> {
+        if self.current.is_some() {
+            return Ok(());
+        }
+        let ds = ctx.dataset;
+        let (n, k) = (ds.len(), ds.num_classes());
+        let observed = ds.labels();
+        let clean = ds
+            .clean_labels()
+            .ok_or_else(|| trustdd::core::Error::invalid("noise", "none", "a noisy run"))?
+            .to_vec();
+        let all: Vec<usize> = (0..n).collect();
+        if let Choice::Oracle = self.choice {
+            let trusted = all.iter().map(|&i| observed[i] == clean[i]).collect();
+            self.current = Some(TrustPartition {
+                trusted,
+                working_labels: observed.to_vec(),
+            });
+            return Ok(());
+        }
+        if let Choice::HeldOut = self.choice {
+            return self.held_out_split(ctx, &clean, rng);
+        }
+        let probs = self.heldout_probabilities(ctx, &clean, rng)?;
+        let argmax = |row: &[f64]| {
+            (0..k)
+                .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+                .unwrap_or(0)
+        };
+        let right = all
+            .iter()
+            .filter(|&&i| argmax(&probs[i * k..(i + 1) * k]) == clean[i] as usize)
+            .count();
+        self.heldout_accuracy = right as f64 / n as f64;
+        // Realised transition, row c: where the samples of clean class c were sent.
+        let mut t = vec![vec![0.0f64; k]; k];
+        for i in 0..n {
+            t[clean[i] as usize][observed[i] as usize] += 1.0;
+        }
+        for row in &mut t {
+            let s: f64 = row.iter().sum();
+            row.iter_mut().for_each(|v| *v /= s.max(1.0));
+        }
+        // Bayes posterior over the clean class given the image and the observed label.
+        let posterior = |i: usize| -> Vec<f64> {
+            let j = observed[i] as usize;
+            let w: Vec<f64> = (0..k).map(|c| probs[i * k + c] * t[c][j]).collect();
+            let s: f64 = w.iter().sum();
+            w.iter().map(|v| v / s.max(f64::MIN_POSITIVE)).collect()
+        };
+        let post: Vec<Vec<f64>> = all.iter().map(|&i| posterior(i)).collect();
+        let by = |score: &dyn Fn(usize) -> f64| {
+            let mut ids = all.clone();
+            ids.sort_by(|&a, &b| score(b).total_cmp(&score(a)).then(a.cmp(&b)));
+            ids
+        };
+        let split_rank = by(&|i| post[i][observed[i] as usize]);
+        let relabelled: Vec<u32> = post.iter().map(|p| argmax(p) as u32).collect();
+        let relabel_rank = by(&|i| post[i][relabelled[i] as usize]);
+        let swapped: Vec<bool> = (0..k).map(|c| t[c][c] < 0.9).collect();
+        println!(
+            "held-out clean-label proxy accuracy {:.2}% ({} epochs per fold)",
+            100.0 * self.heldout_accuracy,
+            self.epochs
+        );
+        println!("| recall | trusted | split ceiling precision | of which swapped classes | with relabelling, same size |");
+        println!("|---|---|---|---|---|");
+        let correct = all.iter().filter(|&&i| observed[i] == clean[i]).count();
+        let mut chosen = None;
+        for &r in &RECALLS {
+            let mut kept = 0usize;
+            let size = split_rank
+                .iter()
+                .position(|&i| {
+                    kept += usize::from(observed[i] == clean[i]);
+                    kept as f64 >= r * correct as f64
+                })
+                .map_or(n, |p| p + 1);
+            let members = &split_rank[..size];
+            let (p, rec) = precision_recall(members, observed, observed, &clean);
+            let in_swapped: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|&i| swapped[observed[i] as usize])
+                .collect();
+            let swapped_precision = if in_swapped.is_empty() {
+                "none trusted".to_string()
+            } else {
+                let (ps, _) = precision_recall(&in_swapped, observed, observed, &clean);
+                format!("{:.2}%", 100.0 * ps)
+            };
+            let (pr, _) = precision_recall(&relabel_rank[..size], &relabelled, observed, &clean);
+            println!(
+                "| {:.1}% | {size} | {:.2}% | {swapped_precision} | {:.2}% |",
+                100.0 * rec,
+                100.0 * p,
+                100.0 * pr
+            );
+            if let Choice::Ceiling(want) = self.choice {
+                if chosen.is_none() && r >= want {
+                    chosen = Some(size);
+                }
+            }
+        }
+        let agree: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&i| argmax(&probs[i * k..(i + 1) * k]) == observed[i] as usize)
+            .collect();
+        let (p, r) = precision_recall(&agree, observed, observed, &clean);
+        println!(
+            "agreement with the clean-label proxy: {} trusted, precision {:.2}%, recall {:.2}%",
+            agree.len(),
+            100.0 * p,
+            100.0 * r
+        );
+        let size = chosen.unwrap_or(n);
+        let mut trusted = vec![false; n];
+        split_rank[..size].iter().for_each(|&i| trusted[i] = true);
+        self.current = Some(TrustPartition {
+            trusted,
+            working_labels: observed.to_vec(),
+        });
+        Ok(())
+    }
+
+    fn partition(&self) -> Option<&TrustPartition> {
+        self.current.as_ref()
+    }
+
+    fn round_figures(&self) -> Vec<(String, Figure)> {
+        // The oracle trains no proxy.
+        if self.heldout_accuracy.is_nan() {
+            return Vec::new();
+        }
+        vec![(
+            "held-out proxy accuracy".into(),
+            Figure::Fraction(Some(self.heldout_accuracy)),
+        )]
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
+    let path = env("CONFIG", "run.toml");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    let config: RunConfig = toml::from_str(&text).with_context(|| format!("parsing {path}"))?;
+    let epochs: usize = env("EPOCHS", "10").parse().context("EPOCHS: an integer")?;
+    let choice = if env("ORACLE", "0") == "1" {
+        Choice::Oracle
+    } else if env("HELD_OUT", "0") == "1" {
+        Choice::HeldOut
+    } else {
+        Choice::Ceiling(env("RECALL", "0.9").parse().context("RECALL: a fraction")?)
+    };
+    let pipeline = config.build()?.with_partitioner("ceiling", move |c| {
+        let PartitionerConfig::Tad(tad) = &c.partitioner else {
+            return Err(trustdd::core::Error::invalid("partitioner", "none", "tad"));
+        };
+        Ok(Box::new(Ceiling {
+            proxy: tad.proxy.clone(),
+            split: tad.split,
+            epochs,
+            choice,
+            current: None,
+            heldout_accuracy: f64::NAN,
+        }))
+    });
+    let report = pipeline.run(&Silent)?;
+    let run = report.runs.last().context("the run's distillation")?;
+    for r in &run.rounds {
+        println!("{r}");
+    }
+    let line = |what: &str, eval: Option<&trustdd::train::EvalReport>| {
+        for a in eval.map(|e| e.architectures.as_slice()).unwrap_or_default() {
+            println!(
+                "{what} {}: {:.2} ± {:.2}%",
+                a.name,
+                100.0 * a.mean,
+                100.0 * a.std
+            );
+        }
+    };
+    line("test", run.distill.evaluations.last().map(|e| &e.report));
+    line("validation", run.validation.as_ref());
+    Ok(())
+}
