@@ -29,7 +29,7 @@ use trustdd::core::{Figure, PartitionContext, Silent, TrustPartition, TrustParti
 use trustdd::pipeline::{PartitionerConfig, RunConfig};
 use trustdd::train::{train, TrainConfig};
 use trustdd::trust::{
-    new_proxy, proxy_outputs, split_classes, ProxyConfig, SplitConfig, SplitInput,
+    new_proxy, proxy_outputs, split_classes, top_up, ProxyConfig, SplitConfig, SplitInput,
 };
 
 /// Recalls at which the ceiling's precision is printed.
@@ -52,6 +52,8 @@ enum Choice {
 struct Ceiling {
     proxy: ProxyConfig,
     split: SplitConfig,
+    /// TAD's guard: every class keeps at least this many trusted samples.
+    min_trusted_per_class: usize,
     epochs: usize,
     choice: Choice,
     current: Option<TrustPartition>,
@@ -75,6 +77,23 @@ fn precision_recall(
     set.precision_recall(observed, clean).unwrap_or((0.0, 0.0))
 }
 
+/// The class with the highest probability in `row`.
+fn argmax(row: &[f64]) -> usize {
+    (0..row.len())
+        .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+        .unwrap_or(0)
+}
+
+/// Share of the rows of `probs` (n × k) whose argmax is the clean label.
+fn accuracy(probs: &[f64], k: usize, clean: &[u32]) -> f64 {
+    let right = probs
+        .chunks(k)
+        .zip(clean)
+        .filter(|(row, &c)| argmax(row) == c as usize)
+        .count();
+    right as f64 / clean.len().max(1) as f64
+}
+
 impl Ceiling {
     /// Held-out class probabilities of every sample (n × k, row-major) from proxies trained on
     /// `targets` (the clean or the observed labels).
@@ -87,9 +106,7 @@ impl Ceiling {
         let ds = ctx.dataset;
         let (n, k) = (ds.len(), ds.num_classes());
         let mut order: Vec<usize> = (0..n).collect();
-        for i in (1..n).rev() {
-            order.swap(i, rng.below(i as u64 + 1) as usize);
-        }
+        rng.shuffle(&mut order);
         let folds = [&order[..n / 2], &order[n / 2..]];
         let mut probs = vec![0.0; n * k];
         for (f, scored) in folds.iter().enumerate() {
@@ -117,9 +134,113 @@ impl Ceiling {
         }
         Ok(probs)
     }
-}
 
-impl Ceiling {
+    /// [`Choice::Ceiling`]: held-out clean-label proxies, the Bayes ranking under the realised
+    /// transition, its table, and the split at the chosen recall.
+    fn bayes_ceiling(
+        &mut self,
+        ctx: &PartitionContext<'_>,
+        clean: &[u32],
+        rng: &mut TrustRng,
+    ) -> trustdd::core::Result<()> {
+        let ds = ctx.dataset;
+        let (n, k) = (ds.len(), ds.num_classes());
+        let observed = ds.labels();
+        let all: Vec<usize> = (0..n).collect();
+        let probs = self.heldout_probabilities(ctx, clean, rng)?;
+        self.heldout_accuracy = accuracy(&probs, k, clean);
+        // Realised transition, row c: where the samples of clean class c were sent.
+        let mut t = vec![vec![0.0f64; k]; k];
+        for i in 0..n {
+            t[clean[i] as usize][observed[i] as usize] += 1.0;
+        }
+        for row in &mut t {
+            let s: f64 = row.iter().sum();
+            row.iter_mut().for_each(|v| *v /= s.max(1.0));
+        }
+        // Bayes posterior over the clean class given the image and the observed label.
+        let posterior = |i: usize| -> Vec<f64> {
+            let j = observed[i] as usize;
+            let w: Vec<f64> = (0..k).map(|c| probs[i * k + c] * t[c][j]).collect();
+            let s: f64 = w.iter().sum();
+            w.iter().map(|v| v / s.max(f64::MIN_POSITIVE)).collect()
+        };
+        let post: Vec<Vec<f64>> = all.iter().map(|&i| posterior(i)).collect();
+        let by = |score: &dyn Fn(usize) -> f64| {
+            let mut ids = all.clone();
+            ids.sort_by(|&a, &b| score(b).total_cmp(&score(a)).then(a.cmp(&b)));
+            ids
+        };
+        let split_rank = by(&|i| post[i][observed[i] as usize]);
+        let relabelled: Vec<u32> = post.iter().map(|p| argmax(p) as u32).collect();
+        let relabel_rank = by(&|i| post[i][relabelled[i] as usize]);
+        let swapped: Vec<bool> = (0..k).map(|c| t[c][c] < 0.9).collect();
+        println!(
+            "held-out clean-label proxy accuracy {:.2}% ({} epochs per fold)",
+            100.0 * self.heldout_accuracy,
+            self.epochs
+        );
+        println!("| recall | trusted | split ceiling precision | of which swapped classes | with relabelling, same size |");
+        println!("|---|---|---|---|---|");
+        let correct = all.iter().filter(|&&i| observed[i] == clean[i]).count();
+        let mut chosen = None;
+        for &r in &RECALLS {
+            let mut kept = 0usize;
+            let size = split_rank
+                .iter()
+                .position(|&i| {
+                    kept += usize::from(observed[i] == clean[i]);
+                    kept as f64 >= r * correct as f64
+                })
+                .map_or(n, |p| p + 1);
+            let members = &split_rank[..size];
+            let (p, rec) = precision_recall(members, observed, observed, clean);
+            let in_swapped: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|&i| swapped[observed[i] as usize])
+                .collect();
+            let swapped_precision = if in_swapped.is_empty() {
+                "none trusted".to_string()
+            } else {
+                let (ps, _) = precision_recall(&in_swapped, observed, observed, clean);
+                format!("{:.2}%", 100.0 * ps)
+            };
+            let (pr, _) = precision_recall(&relabel_rank[..size], &relabelled, observed, clean);
+            println!(
+                "| {:.1}% | {size} | {:.2}% | {swapped_precision} | {:.2}% |",
+                100.0 * rec,
+                100.0 * p,
+                100.0 * pr
+            );
+            if let Choice::Ceiling(want) = self.choice {
+                if chosen.is_none() && r >= want {
+                    chosen = Some(size);
+                }
+            }
+        }
+        let agree: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&i| argmax(&probs[i * k..(i + 1) * k]) == observed[i] as usize)
+            .collect();
+        let (p, r) = precision_recall(&agree, observed, observed, clean);
+        println!(
+            "agreement with the clean-label proxy: {} trusted, precision {:.2}%, recall {:.2}%",
+            agree.len(),
+            100.0 * p,
+            100.0 * r
+        );
+        let size = chosen.unwrap_or(n);
+        let mut trusted = vec![false; n];
+        split_rank[..size].iter().for_each(|&i| trusted[i] = true);
+        self.current = Some(TrustPartition {
+            trusted,
+            working_labels: observed.to_vec(),
+        });
+        Ok(())
+    }
+
     /// [`Choice::HeldOut`]: cross-fitted proxies on the observed labels, TAD's split on their
     /// held-out losses and margins, and per-class quantiles of the held-out probability.
     fn held_out_split(
@@ -141,13 +262,7 @@ impl Ceiling {
         };
         let losses: Vec<f64> = (0..n).map(|i| -q(i).max(1e-12).ln()).collect();
         let margins: Vec<f64> = (0..n).map(|i| q(i) - other(i)).collect();
-        let right = (0..n)
-            .filter(|&i| {
-                (0..k).max_by(|&a, &b| probs[i * k + a].total_cmp(&probs[i * k + b]))
-                    == Some(clean[i] as usize)
-            })
-            .count();
-        self.heldout_accuracy = right as f64 / n as f64;
+        self.heldout_accuracy = accuracy(&probs, k, clean);
         println!(
             "held-out observed-label proxy accuracy against the clean labels {:.2}% ({} epochs per fold)",
             100.0 * self.heldout_accuracy,
@@ -195,10 +310,21 @@ impl Ceiling {
                 100.0 * r
             );
         }
-        self.current = Some(TrustPartition {
+        // As TAD does, so that no class reaches distillation empty.
+        let mut part = TrustPartition {
             trusted,
             working_labels: observed.to_vec(),
-        });
+        };
+        let none_recalled = vec![false; n];
+        top_up(
+            &mut part,
+            &none_recalled,
+            &losses,
+            observed,
+            k,
+            self.min_trusted_per_class,
+        );
+        self.current = Some(part);
         Ok(())
     }
 }
@@ -217,15 +343,13 @@ impl TrustPartitioner for Ceiling {
             return Ok(());
         }
         let ds = ctx.dataset;
-        let (n, k) = (ds.len(), ds.num_classes());
         let observed = ds.labels();
         let clean = ds
             .clean_labels()
             .ok_or_else(|| trustdd::core::Error::invalid("noise", "none", "a noisy run"))?
             .to_vec();
-        let all: Vec<usize> = (0..n).collect();
         if let Choice::Oracle = self.choice {
-            let trusted = all.iter().map(|&i| observed[i] == clean[i]).collect();
+            let trusted = observed.iter().zip(&clean).map(|(o, c)| o == c).collect();
             self.current = Some(TrustPartition {
                 trusted,
                 working_labels: observed.to_vec(),
@@ -235,107 +359,7 @@ impl TrustPartitioner for Ceiling {
         if let Choice::HeldOut = self.choice {
             return self.held_out_split(ctx, &clean, rng);
         }
-        let probs = self.heldout_probabilities(ctx, &clean, rng)?;
-        let argmax = |row: &[f64]| {
-            (0..k)
-                .max_by(|&a, &b| row[a].total_cmp(&row[b]))
-                .unwrap_or(0)
-        };
-        let right = all
-            .iter()
-            .filter(|&&i| argmax(&probs[i * k..(i + 1) * k]) == clean[i] as usize)
-            .count();
-        self.heldout_accuracy = right as f64 / n as f64;
-        // Realised transition, row c: where the samples of clean class c were sent.
-        let mut t = vec![vec![0.0f64; k]; k];
-        for i in 0..n {
-            t[clean[i] as usize][observed[i] as usize] += 1.0;
-        }
-        for row in &mut t {
-            let s: f64 = row.iter().sum();
-            row.iter_mut().for_each(|v| *v /= s.max(1.0));
-        }
-        // Bayes posterior over the clean class given the image and the observed label.
-        let posterior = |i: usize| -> Vec<f64> {
-            let j = observed[i] as usize;
-            let w: Vec<f64> = (0..k).map(|c| probs[i * k + c] * t[c][j]).collect();
-            let s: f64 = w.iter().sum();
-            w.iter().map(|v| v / s.max(f64::MIN_POSITIVE)).collect()
-        };
-        let post: Vec<Vec<f64>> = all.iter().map(|&i| posterior(i)).collect();
-        let by = |score: &dyn Fn(usize) -> f64| {
-            let mut ids = all.clone();
-            ids.sort_by(|&a, &b| score(b).total_cmp(&score(a)).then(a.cmp(&b)));
-            ids
-        };
-        let split_rank = by(&|i| post[i][observed[i] as usize]);
-        let relabelled: Vec<u32> = post.iter().map(|p| argmax(p) as u32).collect();
-        let relabel_rank = by(&|i| post[i][relabelled[i] as usize]);
-        let swapped: Vec<bool> = (0..k).map(|c| t[c][c] < 0.9).collect();
-        println!(
-            "held-out clean-label proxy accuracy {:.2}% ({} epochs per fold)",
-            100.0 * self.heldout_accuracy,
-            self.epochs
-        );
-        println!("| recall | trusted | split ceiling precision | of which swapped classes | with relabelling, same size |");
-        println!("|---|---|---|---|---|");
-        let correct = all.iter().filter(|&&i| observed[i] == clean[i]).count();
-        let mut chosen = None;
-        for &r in &RECALLS {
-            let mut kept = 0usize;
-            let size = split_rank
-                .iter()
-                .position(|&i| {
-                    kept += usize::from(observed[i] == clean[i]);
-                    kept as f64 >= r * correct as f64
-                })
-                .map_or(n, |p| p + 1);
-            let members = &split_rank[..size];
-            let (p, rec) = precision_recall(members, observed, observed, &clean);
-            let in_swapped: Vec<usize> = members
-                .iter()
-                .copied()
-                .filter(|&i| swapped[observed[i] as usize])
-                .collect();
-            let swapped_precision = if in_swapped.is_empty() {
-                "none trusted".to_string()
-            } else {
-                let (ps, _) = precision_recall(&in_swapped, observed, observed, &clean);
-                format!("{:.2}%", 100.0 * ps)
-            };
-            let (pr, _) = precision_recall(&relabel_rank[..size], &relabelled, observed, &clean);
-            println!(
-                "| {:.1}% | {size} | {:.2}% | {swapped_precision} | {:.2}% |",
-                100.0 * rec,
-                100.0 * p,
-                100.0 * pr
-            );
-            if let Choice::Ceiling(want) = self.choice {
-                if chosen.is_none() && r >= want {
-                    chosen = Some(size);
-                }
-            }
-        }
-        let agree: Vec<usize> = all
-            .iter()
-            .copied()
-            .filter(|&i| argmax(&probs[i * k..(i + 1) * k]) == observed[i] as usize)
-            .collect();
-        let (p, r) = precision_recall(&agree, observed, observed, &clean);
-        println!(
-            "agreement with the clean-label proxy: {} trusted, precision {:.2}%, recall {:.2}%",
-            agree.len(),
-            100.0 * p,
-            100.0 * r
-        );
-        let size = chosen.unwrap_or(n);
-        let mut trusted = vec![false; n];
-        split_rank[..size].iter().for_each(|&i| trusted[i] = true);
-        self.current = Some(TrustPartition {
-            trusted,
-            working_labels: observed.to_vec(),
-        });
-        Ok(())
+        self.bayes_ceiling(ctx, &clean, rng)
     }
 
     fn partition(&self) -> Option<&TrustPartition> {
@@ -365,7 +389,12 @@ fn main() -> anyhow::Result<()> {
     } else if env("HELD_OUT", "0") == "1" {
         Choice::HeldOut
     } else {
-        Choice::Ceiling(env("RECALL", "0.9").parse().context("RECALL: a fraction")?)
+        let recall: f64 = env("RECALL", "0.9").parse().context("RECALL: a fraction")?;
+        anyhow::ensure!(
+            recall > 0.0 && recall <= 1.0,
+            "RECALL: expected a fraction in (0, 1], got {recall}"
+        );
+        Choice::Ceiling(recall)
     };
     let pipeline = config.build()?.with_partitioner("ceiling", move |c| {
         let PartitionerConfig::Tad(tad) = &c.partitioner else {
@@ -374,6 +403,7 @@ fn main() -> anyhow::Result<()> {
         Ok(Box::new(Ceiling {
             proxy: tad.proxy.clone(),
             split: tad.split,
+            min_trusted_per_class: tad.min_trusted_per_class,
             epochs,
             choice,
             current: None,

@@ -48,5 +48,5 @@ pub use proxy::{
 };
 pub use recall::{keep_previous, select_recalls, RecallCap, RecallConfig};
 pub use reliability::{ReliabilityConfig, ReliabilityModel, Scores};
-pub use tad::{CoDivideDiagnostics, Tad};
+pub use tad::{top_up, CoDivideDiagnostics, Tad};
 pub use transition::{ForwardCorrection, Transition};

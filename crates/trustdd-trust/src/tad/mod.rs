@@ -35,7 +35,7 @@ mod top_up;
 use checkpoint::load_network;
 pub use co_divide::CoDivideDiagnostics;
 use co_divide::{split_precision, training_view, Peer};
-use top_up::top_up;
+pub use top_up::top_up;
 
 /// The proxy network, or its saved tensors until the dataset is known again.
 #[derive(Debug, Clone)]

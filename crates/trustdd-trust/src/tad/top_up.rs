@@ -4,7 +4,7 @@ use trustdd_core::TrustPartition;
 
 /// Makes every class hold at least `min` trusted samples (or all its observed ones) by trusting
 /// its smallest-loss observed samples not already recalled elsewhere; returns additions per class.
-pub(super) fn top_up(
+pub fn top_up(
     part: &mut TrustPartition,
     recalled: &[bool],
     losses: &[f64],
