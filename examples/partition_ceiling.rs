@@ -15,12 +15,16 @@
 //! labelled samples) through the same pipeline as `trustdd distill`. `HELD_OUT=1` reads no clean
 //! label: the two folds' proxies train on the observed labels and TAD's class split runs on
 //! their held-out losses (cross-fitting, as INCV does), a candidate method measured beside the
-//! bound.
+//! bound. `ITERATIONS=n` repeats that as INCV iterates: each new pair of folds trains only on
+//! what the last pair kept (TAD's split where the held-out proxy agrees with the label), and
+//! `BALANCE=1` draws each class of the kept set with replacement back to its size in the fold.
 //!
 //! ```sh
 //! trustdd distill $F --noise map:0.4:0:6,6:0,2:4,4:2,5:7,7:5 --trust tad --val-split 0.1 \
 //!   --print-config > run.toml
 //! TRUSTDD_DATA=../shared/data CONFIG=run.toml RECALL=0.9 EPOCHS=10 \
+//!   cargo run --release --example partition_ceiling
+//! TRUSTDD_DATA=../shared/data CONFIG=run.toml HELD_OUT=1 ITERATIONS=2 BALANCE=1 EPOCHS=10 \
 //!   cargo run --release --example partition_ceiling
 //! ```
 
@@ -55,6 +59,10 @@ struct Ceiling {
     /// TAD's guard: every class keeps at least this many trusted samples.
     min_trusted_per_class: usize,
     epochs: usize,
+    /// `HELD_OUT`'s cross-fitting iterations (INCV's).
+    iterations: usize,
+    /// Iterations after the first train on their selection resampled to the classes' sizes.
+    balance: bool,
     choice: Choice,
     current: Option<TrustPartition>,
     heldout_accuracy: f64,
@@ -101,6 +109,7 @@ impl Ceiling {
         &self,
         ctx: &PartitionContext<'_>,
         targets: &[u32],
+        selected: Option<&[bool]>,
         rng: &mut TrustRng,
     ) -> trustdd::core::Result<Vec<f64>> {
         let ds = ctx.dataset;
@@ -110,7 +119,11 @@ impl Ceiling {
         let folds = [&order[..n / 2], &order[n / 2..]];
         let mut probs = vec![0.0; n * k];
         for (f, scored) in folds.iter().enumerate() {
-            let fitted = folds[1 - f];
+            let fitted: Vec<usize> = match selected {
+                None => folds[1 - f].to_vec(),
+                Some(s) => self.balanced(folds[1 - f], s, targets, k, rng),
+            };
+            let fitted = fitted.as_slice();
             let labels = fitted.iter().map(|&i| targets[i]).collect();
             let fit = ds.subset(fitted)?.relabel(labels)?;
             let mut net = new_proxy(&self.proxy, &fit, ctx.device, rng)?;
@@ -135,6 +148,34 @@ impl Ceiling {
         Ok(probs)
     }
 
+    /// The selected samples of `fold`, each class (by `targets`) drawn with replacement back up
+    /// to its size in the fold when `self.balance` is set (so a class the selection thinned
+    /// keeps its prior in training), else just the selected samples.
+    fn balanced(
+        &self,
+        fold: &[usize],
+        selected: &[bool],
+        targets: &[u32],
+        k: usize,
+        rng: &mut TrustRng,
+    ) -> Vec<usize> {
+        let kept: Vec<usize> = fold.iter().copied().filter(|&i| selected[i]).collect();
+        if !self.balance {
+            return kept;
+        }
+        let mut out = Vec::with_capacity(fold.len());
+        for c in 0..k as u32 {
+            let size = fold.iter().filter(|&&i| targets[i] == c).count();
+            let mut ids: Vec<usize> = kept.iter().copied().filter(|&i| targets[i] == c).collect();
+            if ids.is_empty() {
+                continue;
+            }
+            rng.shuffle(&mut ids);
+            out.extend(ids.iter().cycle().take(size.max(ids.len())));
+        }
+        out
+    }
+
     /// [`Choice::Ceiling`]: held-out clean-label proxies, the Bayes ranking under the realised
     /// transition, its table, and the split at the chosen recall.
     fn bayes_ceiling(
@@ -147,7 +188,7 @@ impl Ceiling {
         let (n, k) = (ds.len(), ds.num_classes());
         let observed = ds.labels();
         let all: Vec<usize> = (0..n).collect();
-        let probs = self.heldout_probabilities(ctx, clean, rng)?;
+        let probs = self.heldout_probabilities(ctx, clean, None, rng)?;
         self.heldout_accuracy = accuracy(&probs, k, clean);
         // Realised transition, row c: where the samples of clean class c were sent.
         let mut t = vec![vec![0.0f64; k]; k];
@@ -252,45 +293,67 @@ impl Ceiling {
         let ds = ctx.dataset;
         let (n, k) = (ds.len(), ds.num_classes());
         let observed = ds.labels();
-        let probs = self.heldout_probabilities(ctx, observed, rng)?;
+        // INCV's iterations: each round's folds train only on the samples the previous round
+        // kept (its split where the held-out proxy agrees with the observed label).
+        let mut selected: Option<Vec<bool>> = None;
+        let mut probs = Vec::new();
+        let mut trusted = Vec::new();
+        let mut losses = Vec::new();
+        for iteration in 1..=self.iterations {
+            probs = self.heldout_probabilities(ctx, observed, selected.as_deref(), rng)?;
+            let q = |i: usize| probs[i * k + observed[i] as usize];
+            let other = |i: usize| {
+                (0..k)
+                    .filter(|&c| c != observed[i] as usize)
+                    .map(|c| probs[i * k + c])
+                    .fold(0.0f64, f64::max)
+            };
+            losses = (0..n).map(|i| -q(i).max(1e-12).ln()).collect();
+            let margins: Vec<f64> = (0..n).map(|i| q(i) - other(i)).collect();
+            self.heldout_accuracy = accuracy(&probs, k, clean);
+            println!(
+                "iteration {iteration}: held-out observed-label proxy accuracy against the clean labels {:.2}% ({} epochs per fold, trained on {} samples)",
+                100.0 * self.heldout_accuracy,
+                self.epochs,
+                selected.as_ref().map_or(n, |s| s.iter().filter(|&&t| t).count())
+            );
+            let input = SplitInput {
+                losses: &losses,
+                margins: &margins,
+            };
+            let (split, classes) = split_classes(input, observed, k, &self.split)?;
+            trusted = split;
+            let members: Vec<usize> = (0..n).filter(|&i| trusted[i]).collect();
+            let (p, r) = precision_recall(&members, observed, observed, clean);
+            let rules: Vec<String> = classes.iter().map(|c| format!("{:?}", c.rule)).collect();
+            println!(
+                "TAD's split on held-out losses: {} trusted, precision {:.2}%, recall {:.2}% (rules {})",
+                members.len(),
+                100.0 * p,
+                100.0 * r,
+                rules.join(", ")
+            );
+            let agree: Vec<usize> = (0..n).filter(|&i| margins[i] > 0.0).collect();
+            let (p, r) = precision_recall(&agree, observed, observed, clean);
+            println!(
+                "held-out agreement: {} trusted, precision {:.2}%, recall {:.2}%",
+                agree.len(),
+                100.0 * p,
+                100.0 * r
+            );
+            let both: Vec<usize> = agree.iter().copied().filter(|&i| trusted[i]).collect();
+            let (p, r) = precision_recall(&both, observed, observed, clean);
+            println!(
+                "split and agreement: {} trusted, precision {:.2}%, recall {:.2}%",
+                both.len(),
+                100.0 * p,
+                100.0 * r
+            );
+            let mut next = vec![false; n];
+            both.iter().for_each(|&i| next[i] = true);
+            selected = Some(next);
+        }
         let q = |i: usize| probs[i * k + observed[i] as usize];
-        let other = |i: usize| {
-            (0..k)
-                .filter(|&c| c != observed[i] as usize)
-                .map(|c| probs[i * k + c])
-                .fold(0.0f64, f64::max)
-        };
-        let losses: Vec<f64> = (0..n).map(|i| -q(i).max(1e-12).ln()).collect();
-        let margins: Vec<f64> = (0..n).map(|i| q(i) - other(i)).collect();
-        self.heldout_accuracy = accuracy(&probs, k, clean);
-        println!(
-            "held-out observed-label proxy accuracy against the clean labels {:.2}% ({} epochs per fold)",
-            100.0 * self.heldout_accuracy,
-            self.epochs
-        );
-        let input = SplitInput {
-            losses: &losses,
-            margins: &margins,
-        };
-        let (trusted, classes) = split_classes(input, observed, k, &self.split)?;
-        let members: Vec<usize> = (0..n).filter(|&i| trusted[i]).collect();
-        let (p, r) = precision_recall(&members, observed, observed, clean);
-        let rules: Vec<String> = classes.iter().map(|c| format!("{:?}", c.rule)).collect();
-        println!(
-            "TAD's split on held-out losses: {} trusted, precision {:.2}%, recall {:.2}% (rules {})",
-            members.len(),
-            100.0 * p,
-            100.0 * r,
-            rules.join(", ")
-        );
-        let agree: Vec<usize> = (0..n).filter(|&i| margins[i] > 0.0).collect();
-        let (p, r) = precision_recall(&agree, observed, observed, clean);
-        println!(
-            "held-out agreement: {} trusted, precision {:.2}%, recall {:.2}%",
-            agree.len(),
-            100.0 * p,
-            100.0 * r
-        );
         println!("| kept per class | trusted | precision | recall |");
         println!("|---|---|---|---|");
         for f in [0.5, 0.6, 0.7, 0.8, 0.9] {
@@ -384,6 +447,11 @@ fn main() -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
     let config: RunConfig = toml::from_str(&text).with_context(|| format!("parsing {path}"))?;
     let epochs: usize = env("EPOCHS", "10").parse().context("EPOCHS: an integer")?;
+    let iterations: usize = env("ITERATIONS", "1")
+        .parse()
+        .context("ITERATIONS: an integer")?;
+    anyhow::ensure!(iterations >= 1, "ITERATIONS: expected at least 1");
+    let balance = env("BALANCE", "0") == "1";
     let choice = if env("ORACLE", "0") == "1" {
         Choice::Oracle
     } else if env("HELD_OUT", "0") == "1" {
@@ -405,6 +473,8 @@ fn main() -> anyhow::Result<()> {
             split: tad.split,
             min_trusted_per_class: tad.min_trusted_per_class,
             epochs,
+            iterations,
+            balance,
             choice,
             current: None,
             heldout_accuracy: f64::NAN,
