@@ -39,6 +39,9 @@ use trustdd::trust::{
 /// Recalls at which the ceiling's precision is printed.
 const RECALLS: [f64; 8] = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0];
 
+/// Cuts on the backward-corrected Bayes posterior whose sets are printed.
+const BAYES_CUTS: [f64; 4] = [0.5, 0.7, 0.8, 0.9];
+
 /// What the partitioner distils with.
 #[derive(Clone, Copy)]
 enum Choice {
@@ -63,6 +66,9 @@ struct Ceiling {
     iterations: usize,
     /// Iterations after the first train on their selection resampled to the classes' sizes.
     balance: bool,
+    /// `HELD_OUT` distils the samples whose backward-corrected posterior is at least this,
+    /// instead of TAD's split.
+    bayes_cut: Option<f64>,
     choice: Choice,
     current: Option<TrustPartition>,
     heldout_accuracy: f64,
@@ -100,6 +106,164 @@ fn accuracy(probs: &[f64], k: usize, clean: &[u32]) -> f64 {
         .filter(|(row, &c)| argmax(row) == c as usize)
         .count();
     right as f64 / clean.len().max(1) as f64
+}
+
+/// The realised transition `T[c][j] = P(observed j | clean c)`, row-major (reads the clean
+/// labels).
+fn realised_transition(observed: &[u32], clean: &[u32], k: usize) -> Vec<f64> {
+    let mut t = vec![0.0f64; k * k];
+    for (&o, &c) in observed.iter().zip(clean) {
+        t[c as usize * k + o as usize] += 1.0;
+    }
+    for row in t.chunks_mut(k) {
+        let s: f64 = row.iter().sum();
+        row.iter_mut().for_each(|v| *v /= s.max(1.0));
+    }
+    t
+}
+
+/// How many of the first samples of `rank` hold the share `recall` of the correctly labelled
+/// ones.
+fn size_at_recall(rank: &[usize], observed: &[u32], clean: &[u32], recall: f64) -> usize {
+    let correct = observed.iter().zip(clean).filter(|(o, c)| o == c).count();
+    let mut kept = 0usize;
+    rank.iter()
+        .position(|&i| {
+            kept += usize::from(observed[i] == clean[i]);
+            kept as f64 >= recall * correct as f64
+        })
+        .map_or(rank.len(), |p| p + 1)
+}
+
+/// Samples by decreasing `score`, ties by index.
+fn ranked(n: usize, score: impl Fn(usize) -> f64) -> Vec<usize> {
+    let mut ids: Vec<usize> = (0..n).collect();
+    ids.sort_by(|&a, &b| score(b).total_cmp(&score(a)).then(a.cmp(&b)));
+    ids
+}
+
+/// Bayes' posterior that each sample's observed label is its clean one,
+/// `P(clean = y | x, y) = p_y T[y][y] / Σ_c p_c T[c][y]`, from held-out softmax rows `probs`
+/// and a label transition `t` (row-major). With `backward`, `probs` come from proxies trained
+/// on the noisy labels, so the clean posterior is first recovered as `p = T⁻ᵀ p̃` (clipped at 0
+/// and renormalised: Patrini et al.'s backward correction); without, `probs` are taken as
+/// clean posteriors already (proxies trained on a cleaned set). `None` when `T` is singular.
+fn bayes_posterior(
+    probs: &[f64],
+    observed: &[u32],
+    t: &[f64],
+    k: usize,
+    backward: bool,
+) -> Option<Vec<f64>> {
+    let inverse = if backward {
+        Some(
+            nalgebra::DMatrix::from_row_slice(k, k, t)
+                .transpose()
+                .try_inverse()?,
+        )
+    } else {
+        None
+    };
+    let scores = probs
+        .chunks(k)
+        .zip(observed)
+        .map(|(row, &y)| {
+            let y = y as usize;
+            let mut p = row.to_vec();
+            if let Some(inv) = &inverse {
+                let corrected: Vec<f64> = (0..k)
+                    .map(|c| (0..k).map(|j| inv[(c, j)] * row[j]).sum::<f64>().max(0.0))
+                    .collect();
+                let s: f64 = corrected.iter().sum();
+                if s > 0.0 {
+                    p = corrected.iter().map(|v| v / s).collect();
+                }
+            }
+            let evidence: f64 = (0..k).map(|c| p[c] * t[c * k + y]).sum();
+            p[y] * t[y * k + y] / evidence.max(f64::MIN_POSITIVE)
+        })
+        .collect();
+    Some(scores)
+}
+
+/// Prints the precision of the Bayes ranking of held-out softmax rows at [`RECALLS`] and of cuts
+/// on its posterior. `label_transition` is `None` for proxies trained on the observed labels:
+/// the transition is then estimated from `probs` by anchor points and the rows are
+/// backward-corrected. For proxies trained on a cleaned set it is the first iteration's
+/// estimate, applied forward. The second column uses the realised transition instead (reads the
+/// clean labels: what a perfect estimate gives). Returns the estimated transition and the
+/// posterior it gives.
+fn bayes_table(
+    probs: &[f64],
+    observed: &[u32],
+    clean: &[u32],
+    k: usize,
+    label_transition: Option<&[f64]>,
+) -> trustdd::core::Result<(Vec<f64>, Option<Vec<f64>>)> {
+    let anchor = trustdd::trust::ForwardCorrection::default().anchor_quantile;
+    let backward = label_transition.is_none();
+    let estimated = match label_transition {
+        Some(t) => t.to_vec(),
+        None => trustdd::trust::Transition::estimate(probs, k, anchor)?
+            .rows()
+            .to_vec(),
+    };
+    let realised = realised_transition(observed, clean, k);
+    let diagonal = |t: &[f64]| {
+        (0..k)
+            .map(|c| format!("{:.2}", t[c * k + c]))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    println!(
+        "label transition diagonal, estimated (anchor quantile {anchor}{}): {}; realised: {}",
+        if backward {
+            ", rows backward-corrected"
+        } else {
+            ", the first iteration's, rows used as they are"
+        },
+        diagonal(&estimated),
+        diagonal(&realised)
+    );
+    let scores = bayes_posterior(probs, observed, &estimated, k, backward);
+    let ranks: Vec<Option<Vec<usize>>> = [
+        scores.clone(),
+        bayes_posterior(probs, observed, &realised, k, backward),
+    ]
+    .into_iter()
+    .map(|score| score.map(|score| ranked(observed.len(), |i| score[i])))
+    .collect();
+    println!("| recall | Bayes ranking, estimated T: trusted, precision | realised T: trusted, precision |");
+    println!("|---|---|---|");
+    for &r in &RECALLS {
+        let cells: Vec<String> = ranks
+            .iter()
+            .map(|rank| match rank {
+                None => "T singular".to_string(),
+                Some(rank) => {
+                    let size = size_at_recall(rank, observed, clean, r);
+                    let (p, _) = precision_recall(&rank[..size], observed, observed, clean);
+                    format!("{size}, {:.2}%", 100.0 * p)
+                }
+            })
+            .collect();
+        println!("| {:.0}% | {} |", 100.0 * r, cells.join(" | "));
+    }
+    if let Some(score) = &scores {
+        println!("| cut on the estimated-T posterior | trusted | precision | recall |");
+        println!("|---|---|---|---|");
+        for cut in BAYES_CUTS {
+            let members: Vec<usize> = (0..score.len()).filter(|&i| score[i] >= cut).collect();
+            let (p, r) = precision_recall(&members, observed, observed, clean);
+            println!(
+                "| ≥ {cut} | {} | {:.2}% | {:.2}% |",
+                members.len(),
+                100.0 * p,
+                100.0 * r
+            );
+        }
+    }
+    Ok((estimated, scores))
 }
 
 impl Ceiling {
@@ -191,31 +355,19 @@ impl Ceiling {
         let probs = self.heldout_probabilities(ctx, clean, None, rng)?;
         self.heldout_accuracy = accuracy(&probs, k, clean);
         // Realised transition, row c: where the samples of clean class c were sent.
-        let mut t = vec![vec![0.0f64; k]; k];
-        for i in 0..n {
-            t[clean[i] as usize][observed[i] as usize] += 1.0;
-        }
-        for row in &mut t {
-            let s: f64 = row.iter().sum();
-            row.iter_mut().for_each(|v| *v /= s.max(1.0));
-        }
+        let t = realised_transition(observed, clean, k);
         // Bayes posterior over the clean class given the image and the observed label.
         let posterior = |i: usize| -> Vec<f64> {
             let j = observed[i] as usize;
-            let w: Vec<f64> = (0..k).map(|c| probs[i * k + c] * t[c][j]).collect();
+            let w: Vec<f64> = (0..k).map(|c| probs[i * k + c] * t[c * k + j]).collect();
             let s: f64 = w.iter().sum();
             w.iter().map(|v| v / s.max(f64::MIN_POSITIVE)).collect()
         };
         let post: Vec<Vec<f64>> = all.iter().map(|&i| posterior(i)).collect();
-        let by = |score: &dyn Fn(usize) -> f64| {
-            let mut ids = all.clone();
-            ids.sort_by(|&a, &b| score(b).total_cmp(&score(a)).then(a.cmp(&b)));
-            ids
-        };
-        let split_rank = by(&|i| post[i][observed[i] as usize]);
+        let split_rank = ranked(n, |i| post[i][observed[i] as usize]);
         let relabelled: Vec<u32> = post.iter().map(|p| argmax(p) as u32).collect();
-        let relabel_rank = by(&|i| post[i][relabelled[i] as usize]);
-        let swapped: Vec<bool> = (0..k).map(|c| t[c][c] < 0.9).collect();
+        let relabel_rank = ranked(n, |i| post[i][relabelled[i] as usize]);
+        let swapped: Vec<bool> = (0..k).map(|c| t[c * k + c] < 0.9).collect();
         println!(
             "held-out clean-label proxy accuracy {:.2}% ({} epochs per fold)",
             100.0 * self.heldout_accuracy,
@@ -223,17 +375,9 @@ impl Ceiling {
         );
         println!("| recall | trusted | split ceiling precision | of which swapped classes | with relabelling, same size |");
         println!("|---|---|---|---|---|");
-        let correct = all.iter().filter(|&&i| observed[i] == clean[i]).count();
         let mut chosen = None;
         for &r in &RECALLS {
-            let mut kept = 0usize;
-            let size = split_rank
-                .iter()
-                .position(|&i| {
-                    kept += usize::from(observed[i] == clean[i]);
-                    kept as f64 >= r * correct as f64
-                })
-                .map_or(n, |p| p + 1);
+            let size = size_at_recall(&split_rank, observed, clean, r);
             let members = &split_rank[..size];
             let (p, rec) = precision_recall(members, observed, observed, clean);
             let in_swapped: Vec<usize> = members
@@ -299,6 +443,8 @@ impl Ceiling {
         let mut probs = Vec::new();
         let mut trusted = Vec::new();
         let mut losses = Vec::new();
+        let mut bayes = None;
+        let mut label_transition: Option<Vec<f64>> = None;
         for iteration in 1..=self.iterations {
             probs = self.heldout_probabilities(ctx, observed, selected.as_deref(), rng)?;
             let q = |i: usize| probs[i * k + observed[i] as usize];
@@ -349,6 +495,9 @@ impl Ceiling {
                 100.0 * p,
                 100.0 * r
             );
+            let (t, score) = bayes_table(&probs, observed, clean, k, label_transition.as_deref())?;
+            label_transition = Some(t);
+            bayes = score;
             let mut next = vec![false; n];
             both.iter().for_each(|&i| next[i] = true);
             selected = Some(next);
@@ -372,6 +521,18 @@ impl Ceiling {
                 100.0 * p,
                 100.0 * r
             );
+        }
+        // `BAYES_CUT`: trust the last iteration's backward-corrected posterior above the cut
+        // instead of TAD's split.
+        if let Some(cut) = self.bayes_cut {
+            let score = bayes.ok_or_else(|| {
+                trustdd::core::Error::invalid(
+                    "BAYES_CUT",
+                    cut,
+                    "an invertible estimated transition",
+                )
+            })?;
+            trusted = score.iter().map(|&p| p >= cut).collect();
         }
         // As TAD does, so that no class reaches distillation empty.
         let mut part = TrustPartition {
@@ -452,6 +613,17 @@ fn main() -> anyhow::Result<()> {
         .context("ITERATIONS: an integer")?;
     anyhow::ensure!(iterations >= 1, "ITERATIONS: expected at least 1");
     let balance = env("BALANCE", "0") == "1";
+    let bayes_cut = match std::env::var("BAYES_CUT") {
+        Ok(v) => {
+            let cut: f64 = v.parse().context("BAYES_CUT: a probability")?;
+            anyhow::ensure!(
+                (0.0..=1.0).contains(&cut),
+                "BAYES_CUT: expected a probability in [0, 1], got {cut}"
+            );
+            Some(cut)
+        }
+        Err(_) => None,
+    };
     let choice = if env("ORACLE", "0") == "1" {
         Choice::Oracle
     } else if env("HELD_OUT", "0") == "1" {
@@ -475,6 +647,7 @@ fn main() -> anyhow::Result<()> {
             epochs,
             iterations,
             balance,
+            bayes_cut,
             choice,
             current: None,
             heldout_accuracy: f64::NAN,
