@@ -18,6 +18,10 @@
 //! bound. `ITERATIONS=n` repeats that as INCV iterates: each new pair of folds trains only on
 //! what the last pair kept (TAD's split where the held-out proxy agrees with the label), and
 //! `BALANCE=1` draws each class of the kept set with replacement back to its size in the fold.
+//! Every iteration also prints the Bayes ranking of its held-out rows under a transition
+//! estimated by anchor points (the first iteration's rows backward-corrected, later ones, from
+//! proxies trained on a cleaned set, used as clean posteriors under that same estimate), and
+//! `BAYES_CUT=p` distils the samples whose posterior is at least `p` instead of TAD's split.
 //!
 //! ```sh
 //! trustdd distill $F --noise map:0.4:0:6,6:0,2:4,4:2,5:7,7:5 --trust tad --val-split 0.1 \
