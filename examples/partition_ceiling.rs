@@ -21,7 +21,9 @@
 //! Every iteration also prints the Bayes ranking of its held-out rows under a transition
 //! estimated by anchor points (the first iteration's rows backward-corrected, later ones, from
 //! proxies trained on a cleaned set, used as clean posteriors under that same estimate), and
-//! `BAYES_CUT=p` distils the samples whose posterior is at least `p` instead of TAD's split.
+//! `BAYES_CUT=p` distils the samples whose posterior is at least `p` instead of TAD's split;
+//! with `RELABEL=1` it also recalls, as TAD's inner loop does, the samples whose posterior puts
+//! at least `p` on another class, under that class.
 //!
 //! ```sh
 //! trustdd distill $F --noise map:0.4:0:6,6:0,2:4,4:2,5:7,7:5 --trust tad --val-split 0.1 \
@@ -37,7 +39,8 @@ use trustdd::core::{Figure, PartitionContext, Silent, TrustPartition, TrustParti
 use trustdd::pipeline::{PartitionerConfig, RunConfig};
 use trustdd::train::{train, TrainConfig};
 use trustdd::trust::{
-    new_proxy, proxy_outputs, split_classes, top_up, ProxyConfig, SplitConfig, SplitInput,
+    bayes_split, new_proxy, proxy_outputs, split_classes, top_up, ProxyConfig, SplitConfig,
+    SplitInput, Transition,
 };
 
 /// Recalls at which the ceiling's precision is printed.
@@ -73,6 +76,9 @@ struct Ceiling {
     /// `HELD_OUT` distils the samples whose backward-corrected posterior is at least this,
     /// instead of TAD's split.
     bayes_cut: Option<f64>,
+    /// With `bayes_cut`, also recall the samples whose posterior puts at least the cut on
+    /// another class, relabelled to it.
+    relabel: bool,
     choice: Choice,
     current: Option<TrustPartition>,
     heldout_accuracy: f64,
@@ -146,12 +152,8 @@ fn ranked(n: usize, score: impl Fn(usize) -> f64) -> Vec<usize> {
     ids
 }
 
-/// Bayes' posterior that each sample's observed label is its clean one,
-/// `P(clean = y | x, y) = p_y T[y][y] / Σ_c p_c T[c][y]`, from held-out softmax rows `probs`
-/// and a label transition `t` (row-major). With `backward`, `probs` come from proxies trained
-/// on the noisy labels, so the clean posterior is first recovered as `p = T⁻ᵀ p̃` (clipped at 0
-/// and renormalised: Patrini et al.'s backward correction); without, `probs` are taken as
-/// clean posteriors already (proxies trained on a cleaned set). `None` when `T` is singular.
+/// The library's clean posterior ([`Transition::clean_posterior`], `n × k` rows) under the
+/// row-major transition `t`; `None` when the backward correction meets a singular `T`.
 fn bayes_posterior(
     probs: &[f64],
     observed: &[u32],
@@ -159,35 +161,19 @@ fn bayes_posterior(
     k: usize,
     backward: bool,
 ) -> Option<Vec<f64>> {
-    let inverse = if backward {
-        Some(
-            nalgebra::DMatrix::from_row_slice(k, k, t)
-                .transpose()
-                .try_inverse()?,
-        )
-    } else {
-        None
-    };
-    let scores = probs
+    Transition::new(k, t.to_vec())
+        .and_then(|t| t.clean_posterior(probs, observed, backward))
+        .ok()
+}
+
+/// The posterior that each sample's observed label is its clean one: the observed entry of
+/// every row of [`bayes_posterior`]'s output.
+fn observed_entry(posterior: &[f64], observed: &[u32], k: usize) -> Vec<f64> {
+    posterior
         .chunks(k)
         .zip(observed)
-        .map(|(row, &y)| {
-            let y = y as usize;
-            let mut p = row.to_vec();
-            if let Some(inv) = &inverse {
-                let corrected: Vec<f64> = (0..k)
-                    .map(|c| (0..k).map(|j| inv[(c, j)] * row[j]).sum::<f64>().max(0.0))
-                    .collect();
-                let s: f64 = corrected.iter().sum();
-                if s > 0.0 {
-                    p = corrected.iter().map(|v| v / s).collect();
-                }
-            }
-            let evidence: f64 = (0..k).map(|c| p[c] * t[c * k + y]).sum();
-            p[y] * t[y * k + y] / evidence.max(f64::MIN_POSITIVE)
-        })
-        .collect();
-    Some(scores)
+        .map(|(row, &y)| row[y as usize])
+        .collect()
 }
 
 /// Prints the precision of the Bayes ranking of held-out softmax rows at [`RECALLS`] and of cuts
@@ -196,7 +182,7 @@ fn bayes_posterior(
 /// backward-corrected. For proxies trained on a cleaned set it is the first iteration's
 /// estimate, applied forward. The second column uses the realised transition instead (reads the
 /// clean labels: what a perfect estimate gives). Returns the estimated transition and the
-/// posterior it gives.
+/// posterior rows it gives.
 fn bayes_table(
     probs: &[f64],
     observed: &[u32],
@@ -229,13 +215,18 @@ fn bayes_table(
         diagonal(&estimated),
         diagonal(&realised)
     );
-    let scores = bayes_posterior(probs, observed, &estimated, k, backward);
+    let posterior = bayes_posterior(probs, observed, &estimated, k, backward);
     let ranks: Vec<Option<Vec<usize>>> = [
-        scores.clone(),
+        posterior.clone(),
         bayes_posterior(probs, observed, &realised, k, backward),
     ]
     .into_iter()
-    .map(|score| score.map(|score| ranked(observed.len(), |i| score[i])))
+    .map(|rows| {
+        rows.map(|rows| {
+            let score = observed_entry(&rows, observed, k);
+            ranked(observed.len(), |i| score[i])
+        })
+    })
     .collect();
     println!("| recall | Bayes ranking, estimated T: trusted, precision | realised T: trusted, precision |");
     println!("|---|---|---|");
@@ -253,21 +244,28 @@ fn bayes_table(
             .collect();
         println!("| {:.0}% | {} |", 100.0 * r, cells.join(" | "));
     }
-    if let Some(score) = &scores {
-        println!("| cut on the estimated-T posterior | trusted | precision | recall |");
-        println!("|---|---|---|---|");
+    if let Some(rows) = &posterior {
+        println!("| cut on the estimated-T posterior | trusted | precision | recall | with relabelling: trusted | precision | recall |");
+        println!("|---|---|---|---|---|---|---|");
         for cut in BAYES_CUTS {
-            let members: Vec<usize> = (0..score.len()).filter(|&i| score[i] >= cut).collect();
-            let (p, r) = precision_recall(&members, observed, observed, clean);
-            println!(
-                "| ≥ {cut} | {} | {:.2}% | {:.2}% |",
-                members.len(),
-                100.0 * p,
-                100.0 * r
-            );
+            let cells: Vec<String> = [false, true]
+                .into_iter()
+                .map(|relabel| match bayes_split(rows, observed, k, cut, relabel) {
+                    Err(e) => format!("{e} | | "),
+                    Ok(split) => {
+                        let part = &split.partition;
+                        let members: Vec<usize> =
+                            (0..part.trusted.len()).filter(|&i| part.trusted[i]).collect();
+                        let (p, r) =
+                            precision_recall(&members, &part.working_labels, observed, clean);
+                        format!("{} | {:.2}% | {:.2}%", members.len(), 100.0 * p, 100.0 * r)
+                    }
+                })
+                .collect();
+            println!("| ≥ {cut} | {} |", cells.join(" | "));
         }
     }
-    Ok((estimated, scores))
+    Ok((estimated, posterior))
 }
 
 impl Ceiling {
@@ -360,14 +358,10 @@ impl Ceiling {
         self.heldout_accuracy = accuracy(&probs, k, clean);
         // Realised transition, row c: where the samples of clean class c were sent.
         let t = realised_transition(observed, clean, k);
-        // Bayes posterior over the clean class given the image and the observed label.
-        let posterior = |i: usize| -> Vec<f64> {
-            let j = observed[i] as usize;
-            let w: Vec<f64> = (0..k).map(|c| probs[i * k + c] * t[c * k + j]).collect();
-            let s: f64 = w.iter().sum();
-            w.iter().map(|v| v / s.max(f64::MIN_POSITIVE)).collect()
-        };
-        let post: Vec<Vec<f64>> = all.iter().map(|&i| posterior(i)).collect();
+        // Bayes posterior over the clean class given the image and the observed label (the
+        // proxies saw clean labels, so no backward correction; the forward pass cannot fail).
+        let rows = bayes_posterior(&probs, observed, &t, k, false).unwrap_or_default();
+        let post: Vec<&[f64]> = rows.chunks(k).collect();
         let split_rank = ranked(n, |i| post[i][observed[i] as usize]);
         let relabelled: Vec<u32> = post.iter().map(|p| argmax(p) as u32).collect();
         let relabel_rank = ranked(n, |i| post[i][relabelled[i] as usize]);
@@ -528,25 +522,30 @@ impl Ceiling {
         }
         // `BAYES_CUT`: trust the last iteration's backward-corrected posterior above the cut
         // instead of TAD's split.
-        if let Some(cut) = self.bayes_cut {
-            let score = bayes.ok_or_else(|| {
-                trustdd::core::Error::invalid(
-                    "BAYES_CUT",
-                    cut,
-                    "an invertible estimated transition",
-                )
-            })?;
-            trusted = score.iter().map(|&p| p >= cut).collect();
-        }
-        // As TAD does, so that no class reaches distillation empty.
-        let mut part = TrustPartition {
-            trusted,
-            working_labels: observed.to_vec(),
+        let (mut part, recalled) = match self.bayes_cut {
+            None => (
+                TrustPartition {
+                    trusted,
+                    working_labels: observed.to_vec(),
+                },
+                vec![false; n],
+            ),
+            Some(cut) => {
+                let rows = bayes.ok_or_else(|| {
+                    trustdd::core::Error::invalid(
+                        "BAYES_CUT",
+                        cut,
+                        "an invertible estimated transition",
+                    )
+                })?;
+                let split = bayes_split(&rows, observed, k, cut, self.relabel)?;
+                (split.partition, split.recalled)
+            }
         };
-        let none_recalled = vec![false; n];
+        // As TAD does, so that no class reaches distillation empty.
         top_up(
             &mut part,
-            &none_recalled,
+            &recalled,
             &losses,
             observed,
             k,
@@ -617,6 +616,7 @@ fn main() -> anyhow::Result<()> {
         .context("ITERATIONS: an integer")?;
     anyhow::ensure!(iterations >= 1, "ITERATIONS: expected at least 1");
     let balance = env("BALANCE", "0") == "1";
+    let relabel = env("RELABEL", "0") == "1";
     let bayes_cut = match std::env::var("BAYES_CUT") {
         Ok(v) => {
             let cut: f64 = v.parse().context("BAYES_CUT: a probability")?;
@@ -652,6 +652,7 @@ fn main() -> anyhow::Result<()> {
             iterations,
             balance,
             bayes_cut,
+            relabel,
             choice,
             current: None,
             heldout_accuracy: f64::NAN,

@@ -10,6 +10,9 @@
 //!   as an option, mixup in the rounds).
 //! - [`Transition`] / [`train_forward_corrected`]: forward loss correction through an
 //!   anchor-point estimate of the class-transition matrix, for class-conditional noise.
+//! - [`Transition::clean_posterior`] / [`bayes_split`]: Bayes' posterior over the clean class
+//!   under a transition (backward-corrected for a noisy-trained proxy), and the partition cut
+//!   on it, with relabelling as a recall.
 //! - [`ReliabilityModel`]: Mahalanobis (shrunk shared covariance, Cholesky) + cosine reliability.
 //! - [`select_recalls`] / [`keep_previous`]: selective pseudo-labelling.
 //! - [`CoDivideDiagnostics`]: two proxies that train on each other's split and hand on the
@@ -22,6 +25,7 @@
 #![deny(missing_docs)]
 
 mod arrays;
+mod bayes_split;
 mod class_split;
 mod config;
 mod diagnostics;
@@ -37,6 +41,7 @@ mod reliability;
 mod tad;
 mod transition;
 
+pub use bayes_split::{bayes_split, BayesSplit};
 pub use class_split::{split_classes, ClassSplit, SplitConfig, SplitInput, SplitRule, SplitScore};
 pub use config::TadConfig;
 pub use diagnostics::{ClassDiagnostics, RoundDiagnostics};

@@ -207,5 +207,7 @@ fn anchor(values: &[f64], quantile: f64) -> usize {
     best(&|v| v < threshold).unwrap_or_else(|| best(&|_| true).unwrap_or(0))
 }
 
+mod posterior;
+
 #[cfg(test)]
 mod tests;

@@ -126,3 +126,49 @@ fn the_corrected_loss_gradient_matches_finite_differences() {
         (4, 3),
     );
 }
+
+/// `T = [[0.8, 0.2], [0.3, 0.7]]`, solved by hand: the clean row `p = (0.9, 0.1)` is seen by a
+/// noisy-trained network as `p̃ = Tᵀ p = (0.75, 0.25)`; backward correction gives `p` back, and
+/// Bayes' rule gives `P(clean 0 | y = 0) = 0.72 / 0.75 = 0.96` and `P(clean 0 | y = 1) =
+/// 0.18 / 0.25 = 0.72`. The row `(1, 0)` corrects to `(1.4, −0.4)`, clips to `(1, 0)`, and then
+/// class 0 explains either label alone.
+#[test]
+fn the_clean_posterior_matches_a_hand_solved_two_class_case() {
+    let t = Transition::new(2, vec![0.8, 0.2, 0.3, 0.7]).unwrap();
+    let noisy = [0.75, 0.25, 0.75, 0.25, 1.0, 0.0];
+    let post = t.clean_posterior(&noisy, &[0, 1, 1], true).unwrap();
+    let expected = [0.96, 0.04, 0.72, 0.28, 1.0, 0.0];
+    for (got, want) in post.iter().zip(expected) {
+        assert!((got - want).abs() < 1e-12, "{post:?}");
+    }
+    // Rows already clean: the same answer from `p` without the correction.
+    let clean = [0.9, 0.1, 0.9, 0.1];
+    let post = t.clean_posterior(&clean, &[0, 1], false).unwrap();
+    for (got, want) in post.iter().zip(&expected[..4]) {
+        assert!((got - want).abs() < 1e-12, "{post:?}");
+    }
+}
+
+/// Under the identity the posterior of a clean-trained network is a point mass on the label,
+/// whatever the image says.
+#[test]
+fn without_noise_the_posterior_is_the_label() {
+    let t = Transition::new(3, vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]).unwrap();
+    let post = t
+        .clean_posterior(&[0.2, 0.5, 0.3, 0.6, 0.3, 0.1], &[2, 1], false)
+        .unwrap();
+    assert_eq!(post, vec![0.0, 0.0, 1.0, 0.0, 1.0, 0.0]);
+}
+
+#[test]
+fn the_clean_posterior_rejects_bad_input() {
+    let t = Transition::new(2, vec![0.8, 0.2, 0.3, 0.7]).unwrap();
+    assert!(t.clean_posterior(&[0.5, 0.5, 0.5], &[0, 1], false).is_err());
+    assert!(t.clean_posterior(&[0.5, 0.5], &[2], false).is_err());
+    assert!(t.clean_posterior(&[f64::NAN, 0.5], &[0], false).is_err());
+    let singular = Transition::new(2, vec![0.5, 0.5, 0.5, 0.5]).unwrap();
+    let err = singular.clean_posterior(&[0.5, 0.5], &[0], true).unwrap_err();
+    assert!(err.to_string().contains("transition matrix"), "{err}");
+    // Forward use needs no inverse.
+    assert!(singular.clean_posterior(&[0.5, 0.5], &[0], false).is_ok());
+}
