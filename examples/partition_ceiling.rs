@@ -250,17 +250,20 @@ fn bayes_table(
         for cut in BAYES_CUTS {
             let cells: Vec<String> = [false, true]
                 .into_iter()
-                .map(|relabel| match bayes_split(rows, observed, k, cut, relabel) {
-                    Err(e) => format!("{e} | | "),
-                    Ok(split) => {
-                        let part = &split.partition;
-                        let members: Vec<usize> =
-                            (0..part.trusted.len()).filter(|&i| part.trusted[i]).collect();
-                        let (p, r) =
-                            precision_recall(&members, &part.working_labels, observed, clean);
-                        format!("{} | {:.2}% | {:.2}%", members.len(), 100.0 * p, 100.0 * r)
-                    }
-                })
+                .map(
+                    |relabel| match bayes_split(rows, observed, k, cut, relabel) {
+                        Err(e) => format!("{e} | | "),
+                        Ok(split) => {
+                            let part = &split.partition;
+                            let members: Vec<usize> = (0..part.trusted.len())
+                                .filter(|&i| part.trusted[i])
+                                .collect();
+                            let (p, r) =
+                                precision_recall(&members, &part.working_labels, observed, clean);
+                            format!("{} | {:.2}% | {:.2}%", members.len(), 100.0 * p, 100.0 * r)
+                        }
+                    },
+                )
                 .collect();
             println!("| ≥ {cut} | {} |", cells.join(" | "));
         }

@@ -167,7 +167,9 @@ fn the_clean_posterior_rejects_bad_input() {
     assert!(t.clean_posterior(&[0.5, 0.5], &[2], false).is_err());
     assert!(t.clean_posterior(&[f64::NAN, 0.5], &[0], false).is_err());
     let singular = Transition::new(2, vec![0.5, 0.5, 0.5, 0.5]).unwrap();
-    let err = singular.clean_posterior(&[0.5, 0.5], &[0], true).unwrap_err();
+    let err = singular
+        .clean_posterior(&[0.5, 0.5], &[0], true)
+        .unwrap_err();
     assert!(err.to_string().contains("transition matrix"), "{err}");
     // Forward use needs no inverse.
     assert!(singular.clean_posterior(&[0.5, 0.5], &[0], false).is_ok());
