@@ -23,7 +23,9 @@
 //! proxies trained on a cleaned set, used as clean posteriors under that same estimate), and
 //! `BAYES_CUT=p` distils the samples whose posterior is at least `p` instead of TAD's split;
 //! with `RELABEL=1` it also recalls, as TAD's inner loop does, the samples whose posterior puts
-//! at least `p` on another class, under that class.
+//! at least `p` on another class, under that class. With `trust.diversion = "soft"` in the
+//! config, DM also draws each untrusted sample at that posterior (the partitioner's clean
+//! weights).
 //!
 //! ```sh
 //! trustdd distill $F --noise map:0.4:0:6,6:0,2:4,4:2,5:7,7:5 --trust tad --val-split 0.1 \
@@ -82,6 +84,9 @@ struct Ceiling {
     choice: Choice,
     current: Option<TrustPartition>,
     heldout_accuracy: f64,
+    /// With `bayes_cut`: each sample's posterior that its observed label is clean, the
+    /// estimate `trust.diversion = "soft"` weights the untrusted samples by.
+    clean_weights: Option<Vec<f64>>,
 }
 
 /// Precision (working label = clean) and recall (correctly observed samples kept) of the set
@@ -542,6 +547,7 @@ impl Ceiling {
                     )
                 })?;
                 let split = bayes_split(&rows, observed, k, cut, self.relabel)?;
+                self.clean_weights = Some(observed_entry(&rows, observed, k));
                 (split.partition, split.recalled)
             }
         };
@@ -594,6 +600,20 @@ impl TrustPartitioner for Ceiling {
 
     fn partition(&self) -> Option<&TrustPartition> {
         self.current.as_ref()
+    }
+
+    fn clean_weights(
+        &self,
+        dataset: &trustdd::core::ImageDataset,
+    ) -> trustdd::core::Result<Option<Vec<f64>>> {
+        match &self.clean_weights {
+            Some(w) if w.len() != dataset.len() => Err(trustdd::core::Error::shape(
+                "clean weights",
+                dataset.len(),
+                w.len(),
+            )),
+            w => Ok(w.clone()),
+        }
     }
 
     fn round_figures(&self) -> Vec<(String, Figure)> {
@@ -659,6 +679,7 @@ fn main() -> anyhow::Result<()> {
             choice,
             current: None,
             heldout_accuracy: f64::NAN,
+            clean_weights: None,
         }))
     });
     let report = pipeline.run(&Silent)?;
