@@ -25,7 +25,8 @@
 //! with `RELABEL=1` it also recalls, as TAD's inner loop does, the samples whose posterior puts
 //! at least `p` on another class, under that class. With `trust.diversion = "soft"` in the
 //! config, DM also draws each untrusted sample at that posterior (the partitioner's clean
-//! weights).
+//! weights). `BAYES_SELECT=p` trains the third and later iterations on the last posterior at or
+//! above `p` instead of TAD's split where the proxy agrees.
 //!
 //! ```sh
 //! trustdd distill $F --noise map:0.4:0:6,6:0,2:4,4:2,5:7,7:5 --trust tad --val-split 0.1 \
@@ -78,6 +79,9 @@ struct Ceiling {
     /// `HELD_OUT` distils the samples whose backward-corrected posterior is at least this,
     /// instead of TAD's split.
     bayes_cut: Option<f64>,
+    /// Iterations after the second train on the last posterior at or above this instead of
+    /// TAD's split where the proxy agrees.
+    bayes_select: Option<f64>,
     /// With `bayes_cut`, also recall the samples whose posterior puts at least the cut on
     /// another class, relabelled to it.
     relabel: bool,
@@ -505,7 +509,16 @@ impl Ceiling {
             label_transition = Some(t);
             bayes = score;
             let mut next = vec![false; n];
-            both.iter().for_each(|&i| next[i] = true);
+            match (&bayes, self.bayes_select) {
+                // From the second iteration on, the posterior is from proxies trained on a
+                // cleaned set, and its set at the cut is larger than the split's at a like
+                // precision.
+                (Some(rows), Some(select)) if iteration >= 2 => {
+                    let score = observed_entry(rows, observed, k);
+                    (0..n).for_each(|i| next[i] = score[i] >= select);
+                }
+                _ => both.iter().for_each(|&i| next[i] = true),
+            }
             selected = Some(next);
         }
         let q = |i: usize| probs[i * k + observed[i] as usize];
@@ -651,6 +664,17 @@ fn main() -> anyhow::Result<()> {
         }
         Err(_) => None,
     };
+    let bayes_select = match std::env::var("BAYES_SELECT") {
+        Ok(v) => {
+            let p: f64 = v.parse().context("BAYES_SELECT: a probability")?;
+            anyhow::ensure!(
+                p > 0.0 && p <= 1.0,
+                "BAYES_SELECT: expected a probability in (0, 1], got {p}"
+            );
+            Some(p)
+        }
+        Err(_) => None,
+    };
     let choice = if env("ORACLE", "0") == "1" {
         Choice::Oracle
     } else if env("HELD_OUT", "0") == "1" {
@@ -676,6 +700,7 @@ fn main() -> anyhow::Result<()> {
             balance,
             bayes_cut,
             relabel,
+            bayes_select,
             choice,
             current: None,
             heldout_accuracy: f64::NAN,
