@@ -35,6 +35,9 @@
 //!   cargo run --release --example partition_ceiling
 //! TRUSTDD_DATA=../shared/data CONFIG=run.toml HELD_OUT=1 ITERATIONS=2 BALANCE=1 EPOCHS=10 \
 //!   cargo run --release --example partition_ceiling
+//! # issue 18's configuration that meets both targets (run.toml with `--set trust.diversion=soft`)
+//! TRUSTDD_DATA=../shared/data CONFIG=run.toml HELD_OUT=1 ITERATIONS=3 BALANCE=1 \
+//!   BAYES_SELECT=0.5 BAYES_CUT=0.8 EPOCHS=10 cargo run --release --example partition_ceiling
 //! ```
 
 use anyhow::Context;
