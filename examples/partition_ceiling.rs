@@ -165,7 +165,8 @@ fn ranked(n: usize, score: impl Fn(usize) -> f64) -> Vec<usize> {
 }
 
 /// The library's clean posterior ([`Transition::clean_posterior`], `n × k` rows) under the
-/// row-major transition `t`; `None` when the backward correction meets a singular `T`.
+/// row-major transition `t`; `None` on its errors, of which only a singular `T` under the
+/// backward correction can arise from the example's own inputs.
 fn bayes_posterior(
     probs: &[f64],
     observed: &[u32],

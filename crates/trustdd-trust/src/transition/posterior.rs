@@ -70,8 +70,8 @@ impl Transition {
             if evidence > 0.0 {
                 out.extend(joint.iter().map(|v| v / evidence));
             } else {
-                // No class can have produced `y`: nothing to say, so the observed label keeps
-                // no weight and the row is uniform.
+                // No class can have produced `y` under `T`: the posterior says nothing, so the
+                // row is uniform rather than a division by zero.
                 out.extend(std::iter::repeat_n(1.0 / k as f64, k));
             }
         }
