@@ -39,8 +39,8 @@ enum Command {
     /// Train fresh networks on a saved synthetic set (and its outliers) and print OOD-detection
     /// metrics (AUROC, FPR95) against a list of OOD sets.
     Ood(Box<commands::ood::OodArgs>),
-    /// Run only TAD's trust partitioning on a noisy dataset and print precision and recall of
-    /// the trusted set per round.
+    /// Run only the trust partitioning (TAD or cross_fit) on a noisy dataset and print
+    /// precision and recall of the trusted set per round.
     Partition(commands::partition::PartitionArgs),
 }
 

@@ -14,7 +14,7 @@ use trustdd_nn::{ArchConfig, ConvNetConfig};
 use trustdd_noise::{MapChoice, NoiseConfig};
 use trustdd_train::dsa::DsaConfig;
 use trustdd_train::{DcAugmentConfig, EvalConfig, TrainConfig};
-use trustdd_trust::TadConfig;
+use trustdd_trust::{CrossFitConfig, TadConfig};
 
 /// Every setting of a run. Unknown fields are errors, missing ones take the main job's values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -156,8 +156,10 @@ impl RunConfig {
             ));
         }
         self.objective.validate()?;
-        if let PartitionerConfig::Tad(tad) = &self.partitioner {
-            tad.validate()?;
+        match &self.partitioner {
+            PartitionerConfig::None => {}
+            PartitionerConfig::Tad(tad) => tad.validate()?,
+            PartitionerConfig::CrossFit(c) => c.validate()?,
         }
         self.trust.validate()?;
         if self.trust.diversion == Diversion::Soft
@@ -207,8 +209,10 @@ impl RunConfig {
                     set(&mut o.experts.dsa);
                 }
             }
-            if let PartitionerConfig::Tad(t) = &mut c.partitioner {
-                set(&mut t.proxy.augment);
+            match &mut c.partitioner {
+                PartitionerConfig::None => {}
+                PartitionerConfig::Tad(t) => set(&mut t.proxy.augment),
+                PartitionerConfig::CrossFit(f) => set(&mut f.train.augment),
             }
             if let Some(o) = &mut c.outliers.objective {
                 match o {
@@ -220,8 +224,14 @@ impl RunConfig {
             set(&mut c.eval.train.augment);
             c.augmentation = Augmentation::AsConfigured;
         }
-        if let PartitionerConfig::Tad(t) = &mut c.partitioner {
-            t.min_trusted_per_class = t.min_trusted_per_class.max(c.ipc);
+        match &mut c.partitioner {
+            PartitionerConfig::None => {}
+            PartitionerConfig::Tad(t) => {
+                t.min_trusted_per_class = t.min_trusted_per_class.max(c.ipc);
+            }
+            PartitionerConfig::CrossFit(f) => {
+                f.min_trusted_per_class = f.min_trusted_per_class.max(c.ipc);
+            }
         }
         if c.eval_protocol == EvalProtocol::Dc {
             // DC's `get_daparam`: crop/scale/rotate for MNIST, crop/noise for ConvNetBN (it
@@ -434,6 +444,9 @@ pub enum PartitionerConfig {
     None,
     /// Trust-Aware Diversion ([`trustdd_trust::Tad`]).
     Tad(TadConfig),
+    /// Cross-fitted proxies and a cut on Bayes' clean posterior ([`trustdd_trust::CrossFit`]),
+    /// for class-conditional noise; pair it with `trust.diversion = "soft"`.
+    CrossFit(CrossFitConfig),
 }
 
 /// When the partitioner refits, and how its partition reaches the objective.

@@ -2,7 +2,7 @@
 //!
 //! - [`RunConfig`] (serde, unknown fields rejected) nests the libraries' own configs: the data,
 //!   a [`trustdd_noise::NoiseConfig`], a tagged [`ObjectiveConfig`] (`dm`, `dc`, `dsa`, `mtt`), a
-//!   tagged [`PartitionerConfig`] (`none`, `tad`), the [`OutlierConfig`], the evaluation
+//!   tagged [`PartitionerConfig`] (`none`, `tad`, `cross_fit`), the [`OutlierConfig`], the evaluation
 //!   protocol, and the named random [`Streams`]. A TOML file is a serialised `RunConfig`.
 //! - [`RunConfig::build`] gives a [`Pipeline`]; [`Pipeline::run`] returns a [`RunReport`] (and
 //!   writes the run's files when `out` is set); [`Pipeline::partition`] runs only its trust

@@ -33,7 +33,7 @@ use trustdd_distill::{
 use trustdd_noise::{apply_with_report, NoiseConfig, NoiseReport};
 use trustdd_ood::{evaluate_ood, GeneratorList, OodEvalConfig, OutlierSlots, PseudoOutlierSampler};
 use trustdd_train::EvalConfig;
-use trustdd_trust::Tad;
+use trustdd_trust::{CrossFit, Tad};
 
 /// Builds a run's objective; replaces the configured one ([`Pipeline::with_objective`]).
 pub type ObjectiveFactory =
@@ -401,6 +401,7 @@ impl Pipeline {
         Ok(match &config.partitioner {
             PartitionerConfig::None => None,
             PartitionerConfig::Tad(c) => Some(Box::new(Tad::new(c.clone())?)),
+            PartitionerConfig::CrossFit(c) => Some(Box::new(CrossFit::new(c.clone())?)),
         })
     }
 

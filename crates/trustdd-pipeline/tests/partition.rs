@@ -98,3 +98,45 @@ fn partition_needs_a_partitioner_and_a_round() -> Result<()> {
     assert!(err.to_string().contains("partitioner"), "{err}");
     Ok(())
 }
+
+/// The cross-fitted partitioner runs through the same rounds in a soft-diverted run and in the
+/// partition command: two iterations in the first round, one more in each refit.
+#[test]
+fn a_cross_fit_run_s_rounds_are_the_partition_command_s_rounds() -> Result<()> {
+    let mut config = tiny_run();
+    config.compare = false;
+    config.iterations = 3;
+    config.trust.diversion = trustdd_pipeline::Diversion::Soft;
+    let defaults = trustdd_trust::CrossFitConfig::default();
+    config.partitioner = PartitionerConfig::CrossFit(trustdd_trust::CrossFitConfig {
+        arch: tiny_arch(),
+        train: trustdd_train::TrainConfig {
+            epochs: 4,
+            batch_size: 16,
+            ..defaults.train.clone()
+        },
+        iterations: 2,
+        refit_iterations: 1,
+        min_trusted_per_class: 2,
+        ..defaults
+    });
+    let (_, partition) = run_and_partition(&config, 3)?;
+    assert_eq!(partition.partitioner, "cross_fit");
+    let iterations: Vec<Vec<u64>> = partition
+        .rounds
+        .iter()
+        .map(|r| {
+            let d = r.details.as_ref().expect("cross-fit records its rounds");
+            assert_eq!(d["trusted"].as_u64(), Some(r.trusted as u64));
+            d["iterations"]
+                .as_array()
+                .expect("the round's iterations")
+                .iter()
+                .filter_map(|i| i["iteration"].as_u64())
+                .collect()
+        })
+        .collect();
+    assert_eq!(iterations, vec![vec![1, 2], vec![3], vec![4]]);
+    assert!(partition.picture.is_some());
+    Ok(())
+}

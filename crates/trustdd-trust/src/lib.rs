@@ -17,6 +17,9 @@
 //! - [`select_recalls`] / [`keep_previous`]: selective pseudo-labelling.
 //! - [`CoDivideDiagnostics`]: two proxies that train on each other's split and hand on the
 //!   agreement (DivideMix's co-divide), `TadConfig::co_divide`.
+//! - [`CrossFit`]: cross-fitted proxies (INCV's folds and iterations), Bayes' clean posterior
+//!   under an estimated transition and a cut on it, for class-conditional noise (issue 18);
+//!   [`CrossFitConfig`] holds its settings.
 //! - [`Tad`]: one outer round per `observe`, a [`trustdd_core::TrustPartitioner`] with
 //!   [`RoundDiagnostics`] and checkpointable state; [`TadConfig`] holds every threshold.
 //!
@@ -28,6 +31,7 @@ mod arrays;
 mod bayes_split;
 mod class_split;
 mod config;
+mod cross_fit;
 mod diagnostics;
 mod error;
 mod gmm;
@@ -38,12 +42,16 @@ mod mixup;
 mod proxy;
 mod recall;
 mod reliability;
+mod state_tensors;
 mod tad;
 mod transition;
 
 pub use bayes_split::{bayes_split, BayesSplit};
 pub use class_split::{split_classes, ClassSplit, SplitConfig, SplitInput, SplitRule, SplitScore};
 pub use config::TadConfig;
+pub use cross_fit::{
+    heldout_probabilities, CrossFit, CrossFitConfig, CrossFitDiagnostics, CrossFitIteration,
+};
 pub use diagnostics::{ClassDiagnostics, RoundDiagnostics};
 pub use error::{Result, TrustError};
 pub use gmm::{Gmm2, GmmConfig};

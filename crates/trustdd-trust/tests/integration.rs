@@ -4,6 +4,7 @@
 mod common;
 
 mod arrays;
+mod cross_fit;
 mod end_to_end;
 mod mnist_budget;
 mod properties;

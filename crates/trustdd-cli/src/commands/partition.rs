@@ -1,5 +1,5 @@
-//! `trustdd partition`: run only TAD's trust partitioning on a (noisy) dataset and print the
-//! partition's quality per round.
+//! `trustdd partition`: run only a run's trust partitioning (TAD or the cross-fitted
+//! partitioner) on a (noisy) dataset and print the partition's quality per round.
 
 use crate::config_file::read_toml;
 use crate::data_args::DataArgs;
@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use trustdd_core::write_atomic;
 use trustdd_noise::NoiseConfig;
 use trustdd_pipeline::{PartitionerConfig, RunConfig};
-use trustdd_trust::TadConfig;
+use trustdd_trust::{CrossFitConfig, TadConfig};
 
 /// Options of `trustdd partition`.
 #[derive(Debug, Args)]
@@ -24,11 +24,19 @@ pub struct PartitionArgs {
     /// Rounds: the run's warm-up rounds (2), then its refits during distillation.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
-    /// A TOML file with TAD settings (`trustdd_trust::TadConfig`; unset fields keep their
-    /// defaults). Resolved as `distill` resolves its partitioner: the dataset's DSA for the
-    /// proxy (unless augmentation is off) and at least IPC 10 trusted per class.
+    /// The partitioner, as `distill --trust`: tad or cross_fit.
+    #[arg(long, default_value = "tad")]
+    trust: String,
+    /// A TOML file with the partitioner's settings (`trustdd_trust::TadConfig` or
+    /// `trustdd_trust::CrossFitConfig`; unset fields keep their defaults). Resolved as
+    /// `distill` resolves its partitioner: the dataset's DSA for the proxy (unless augmentation
+    /// is off) and at least IPC 10 trusted per class.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Fraction of each class held out as a validation split before noise, as `distill
+    /// --val-split` (the partition then runs on the rest, as that run's does).
+    #[arg(long, default_value_t = 0.0)]
+    val_split: f64,
     /// Seed of the noise and of the partitioner.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -47,18 +55,17 @@ pub struct PartitionArgs {
 }
 
 /// Runs `trustdd partition`: [`trustdd_pipeline::Pipeline::partition`] on the run these flags
-/// describe, the code path of `distill --trust tad` (same streams, same rounds).
+/// describe, the code path of `distill --trust <partitioner>` (same streams, same rounds).
 pub fn run(args: &PartitionArgs, quiet: bool) -> Result<()> {
-    let mut config = RunConfig {
+    let config = RunConfig {
         data: args.data.config(),
         noise: NoiseConfig::parse(&args.noise)?,
         seed: args.seed,
         device: args.device.clone(),
+        val_split: args.val_split,
+        partitioner: partitioner(&args.trust, args.config.as_deref())?,
         ..RunConfig::default()
     };
-    if let Some(path) = &args.config {
-        config.partitioner = PartitionerConfig::Tad(read_toml::<TadConfig>(path)?);
-    }
     let bars = Bars::new(quiet);
     let report = config.build()?.partition(args.rounds, &bars);
     bars.finish();
@@ -91,4 +98,43 @@ pub fn run(args: &PartitionArgs, quiet: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The partitioner `--trust` names, with the settings of `--config` when given.
+fn partitioner(name: &str, config: Option<&std::path::Path>) -> Result<PartitionerConfig> {
+    Ok(match (name, config) {
+        ("tad", None) => PartitionerConfig::Tad(TadConfig::default()),
+        ("tad", Some(path)) => PartitionerConfig::Tad(read_toml::<TadConfig>(path)?),
+        ("cross_fit", None) => PartitionerConfig::CrossFit(CrossFitConfig::default()),
+        ("cross_fit", Some(path)) => {
+            PartitionerConfig::CrossFit(read_toml::<CrossFitConfig>(path)?)
+        }
+        (other, _) => bail!("invalid --trust {other:?}: expected tad or cross_fit"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trust_names_the_partitioner_and_config_its_settings() -> Result<()> {
+        assert!(matches!(
+            partitioner("tad", None)?,
+            PartitionerConfig::Tad(_)
+        ));
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("cross_fit.toml");
+        std::fs::write(&path, "cut = 0.9\niterations = 2\n")?;
+        let PartitionerConfig::CrossFit(c) = partitioner("cross_fit", Some(&path))? else {
+            bail!("cross_fit expected");
+        };
+        assert_eq!((c.cut, c.iterations), (0.9, 2));
+        // A cross-fit field is not a TAD field: the file is read as the named partitioner's.
+        let e = partitioner("tad", Some(&path)).unwrap_err().to_string();
+        assert!(e.contains("cut"), "{e}");
+        let e = partitioner("none", None).unwrap_err().to_string();
+        assert!(e.contains("--trust") && e.contains("none"), "{e}");
+        Ok(())
+    }
 }

@@ -5,7 +5,10 @@
 use super::{Peer, Proxy, Tad};
 use crate::error::Result;
 use crate::losses::LossHistory;
-use candle_core::{DType, Device, Tensor};
+use crate::state_tensors::{
+    count_from, count_tensor, flags_from, flags_tensor, json_from, json_tensor,
+};
+use candle_core::{Device, Tensor};
 use std::collections::HashMap;
 use trustdd_core::{partition_from, partition_tensors};
 use trustdd_nn::Network;
@@ -76,12 +79,6 @@ fn proxy_tensors(proxy: &Proxy) -> (Vec<Tensor>, Vec<Tensor>) {
     }
 }
 
-/// Flags as a u8 tensor.
-fn flags_tensor(flags: &[bool]) -> Result<Tensor> {
-    let bytes: Vec<u8> = flags.iter().map(|&r| u8::from(r)).collect();
-    Ok(Tensor::from_vec(bytes, flags.len(), &Device::Cpu)?)
-}
-
 /// Tensors named `{prefix}{k}` for k = 0, 1, ... (stops at the first gap).
 fn numbered(state: &HashMap<String, Tensor>, prefix: &str) -> Vec<Tensor> {
     (0..)
@@ -98,24 +95,10 @@ fn pending(params: Vec<Tensor>, buffers: Vec<Tensor>) -> Proxy {
     }
 }
 
-/// Reads flags saved as u8 (any non-zero is true).
-fn flags_from(t: &Tensor) -> Result<Vec<bool>> {
-    Ok(t.to_dtype(DType::U8)?
-        .flatten_all()?
-        .to_vec1::<u8>()?
-        .into_iter()
-        .map(|v| v != 0)
-        .collect())
-}
-
 impl Tad {
     /// The checkpoint state ([`trustdd_core::TrustPartitioner::state`]).
     pub(super) fn save_state(&self) -> Result<Vec<(String, Tensor)>> {
-        let cpu = &Device::Cpu;
-        let mut out = vec![(
-            ROUNDS.to_string(),
-            Tensor::from_vec(vec![self.rounds as u32], 1, cpu)?,
-        )];
+        let mut out = vec![(ROUNDS.to_string(), count_tensor(self.rounds)?)];
         if let Some(p) = &self.partition {
             out.extend(partition_tensors(p)?);
             out.push((RECALLED.into(), flags_tensor(&self.recalled)?));
@@ -136,10 +119,10 @@ impl Tad {
             out.extend(numbered_names(PEER_PARAM, params));
             out.extend(numbered_names(PEER_BUFFER, buffers));
         }
-        let json = serde_json::to_vec(&self.diagnostics)
-            .map_err(|e| trustdd_core::Error::invalid("tad diagnostics", e, "serialisable"))?;
-        let len = json.len();
-        out.push((DIAGNOSTICS.into(), Tensor::from_vec(json, len, cpu)?));
+        out.push((
+            DIAGNOSTICS.into(),
+            json_tensor("tad diagnostics", &self.diagnostics)?,
+        ));
         Ok(out)
     }
 
@@ -177,13 +160,7 @@ impl Tad {
             )
         };
         let rounds = state.get(ROUNDS).ok_or_else(|| missing(ROUNDS))?;
-        self.rounds = rounds
-            .to_dtype(DType::U32)?
-            .flatten_all()?
-            .to_vec1::<u32>()?
-            .first()
-            .copied()
-            .unwrap_or(0) as usize;
+        self.rounds = count_from(rounds)?;
         self.partition = partition_from(state)?;
         let n = self.partition.as_ref().map_or(0, |p| p.trusted.len());
         self.recalled = match (state.get(RECALLED), n) {
@@ -208,9 +185,7 @@ impl Tad {
             self.margins.load_tensor(m, n)?;
         }
         self.diagnostics = match state.get(DIAGNOSTICS) {
-            Some(t) => serde_json::from_slice(&t.to_vec1::<u8>()?).map_err(|e| {
-                trustdd_core::Error::invalid("tad diagnostics", e, "the JSON tad writes")
-            })?,
+            Some(t) => json_from("tad diagnostics", t)?,
             None => Vec::new(),
         };
         self.proxy = pending(params, buffers);
@@ -249,6 +224,7 @@ impl Tad {
 mod tests {
     use super::*;
     use crate::TadConfig;
+    use candle_core::DType;
     use trustdd_core::TrustPartitioner;
 
     #[test]

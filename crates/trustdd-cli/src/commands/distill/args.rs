@@ -132,7 +132,8 @@ pub struct DistillArgs {
     /// MTT: synthetic images per student step (default: the whole set).
     #[arg(long)]
     mtt_batch_syn: Option<usize>,
-    /// Trust partitioner: tad or none (default tad).
+    /// Trust partitioner: tad, cross_fit (for class-conditional noise; with `--set
+    /// trust.diversion=soft`) or none (default tad).
     #[arg(long)]
     trust: Option<String>,
     /// Refit the partition every N iterations (default 50).
