@@ -160,7 +160,12 @@ fn a_restored_state_refits_as_one_that_never_stopped() -> Result<()> {
             kept.posterior().map(<[f64]>::to_vec)
         )
     );
-    assert!(kept.diagnostics()[1].iterations.is_empty());
+    let (first, second) = (&kept.diagnostics()[0], &kept.diagnostics()[1]);
+    assert!(second.iterations.is_empty());
+    assert_eq!(
+        (second.trusted, &second.topped_up),
+        (first.trusted, &first.topped_up)
+    );
     Ok(())
 }
 

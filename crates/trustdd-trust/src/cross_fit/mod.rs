@@ -297,8 +297,13 @@ impl CrossFit {
             Some(_) => self.config.refit_iterations,
         };
         if count == 0 {
+            // The partition is kept, and with it the last round's recalls and top-ups.
             if let Some(f) = &self.fitted {
-                let record = self.record(f, Vec::new(), 0, vec![0; k]);
+                let (recalled, topped) = self
+                    .diagnostics
+                    .last()
+                    .map_or((0, vec![0; k]), |d| (d.recalled, d.topped_up.clone()));
+                let record = self.record(f, Vec::new(), recalled, topped);
                 self.diagnostics.push(record);
                 self.rounds += 1;
             }
