@@ -61,6 +61,17 @@ const CASES: &[Case] = &[
         "absent.json",
     ),
     case("partition --noise map:0.3:0:11", 1, "11"),
+    case("partition --trust frob", 1, "frob"),
+    case(
+        "distill --trust cross_fit --set partitioner.cut=2",
+        1,
+        "cut",
+    ),
+    case(
+        "partition --trust cross_fit --val-split 1.5",
+        1,
+        "val_split",
+    ),
     // Configuration files.
     case("distill --config {dir}/absent.toml", 1, "absent.toml"),
     case("distill --config {dir}/typo.toml", 1, "objektive"),
