@@ -32,6 +32,7 @@
 use crate::bayes_split::bayes_split;
 use crate::class_split::{split_classes, SplitInput};
 use crate::error::Result;
+use crate::losses::{argmax, margin};
 use crate::tad::top_up;
 use crate::transition::Transition;
 use candle_core::Tensor;
@@ -168,17 +169,11 @@ impl CrossFit {
         };
         let posterior = transition.clean_posterior(&probs, observed, noisy_trained)?;
         let rows: Vec<&[f64]> = probs.chunks(k).collect();
-        let argmax = |row: &[f64]| (0..k).fold(0, |b, c| if row[c] > row[b] { c } else { b });
         let mut losses = Vec::with_capacity(n);
         let mut margins = Vec::with_capacity(n);
         for (row, &y) in rows.iter().zip(observed) {
-            let q = row[y as usize];
-            let other = (0..k)
-                .filter(|&c| c != y as usize)
-                .map(|c| row[c])
-                .fold(0.0f64, f64::max);
-            losses.push(-q.max(1e-12).ln());
-            margins.push(q - other);
+            losses.push(-row[y as usize].max(1e-12).ln());
+            margins.push(margin(row, y as usize));
         }
         let share = |hits: usize| hits as f64 / n as f64;
         let agreement = share(margins.iter().filter(|&&m| m > 0.0).count());
